@@ -1,0 +1,129 @@
+"""Wiring: the only place that builds the server (route_guide's serve())."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent import futures
+from dataclasses import dataclass, field
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from store_server.auth import Authenticator
+from store_server.clock import Clock, SystemClock
+from store_server.config import Config
+from store_server.db import migrate
+from store_server.db.database import Database
+from store_server.interceptor import TillpointInterceptor
+from store_server.prices import PriceScheduler
+from store_server.services.auth_service import AuthService
+from store_server.services.catalog_service import CatalogService
+from store_server.services.diagnostics_service import DiagnosticsService
+from tillpoint.v1 import (
+    auth_pb2,
+    auth_pb2_grpc,
+    catalog_pb2,
+    catalog_pb2_grpc,
+    diagnostics_pb2,
+    diagnostics_pb2_grpc,
+)
+
+log = logging.getLogger(__name__)
+
+SERVICE_NAMES = (
+    auth_pb2.DESCRIPTOR.services_by_name["AuthService"].full_name,
+    catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name,
+    diagnostics_pb2.DESCRIPTOR.services_by_name["DiagnosticsService"].full_name,
+)
+TICK_SECONDS = 30.0
+# Well under gRPC's 4 MiB default; our largest message (a catalog chunk of
+# 2,000 products) is ~0.5 MiB.
+MAX_MESSAGE = 4 * 1024 * 1024
+
+
+@dataclass
+class StoreServer:
+    config: Config
+    db: Database
+    server: grpc.Server
+    health: health.HealthServicer
+    port: int
+    prices: PriceScheduler
+    clock: Clock
+    _stop_tick: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def address(self) -> str:
+        host = self.config.listen.rsplit(":", 1)[0]
+        return f"{host}:{self.port}"
+
+    def start(self) -> None:
+        self.server.start()
+        self.prices.ensure_current(self.clock.now())
+        threading.Thread(target=self._tick, name="price-tick", daemon=True).start()
+        for name in ("", *SERVICE_NAMES):
+            self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        log.info("store %s serving on %s", self.config.store_id, self.address)
+
+    def _tick(self) -> None:
+        while not self._stop_tick.wait(TICK_SECONDS):
+            try:
+                self.prices.ensure_current(self.clock.now())
+            except Exception:
+                log.exception("price tick failed")
+
+    def stop(self, grace: float | None = None) -> None:
+        """Stop cleanly: say NOT_SERVING, finish in-flight calls, close the database."""
+        grace = self.config.grace_seconds if grace is None else grace
+        self.health.enter_graceful_shutdown()
+        self._stop_tick.set()
+        self.server.stop(grace).wait()
+        self.db.dispose()
+        log.info("store server stopped")
+
+    def wait(self) -> None:
+        self.server.wait_for_termination()
+
+
+def build_server(config: Config, *, clock: Clock | None = None) -> StoreServer:
+    """Open and migrate the database, then build (not start) the server."""
+    clock = clock or SystemClock()
+    db = Database(config.database, synchronous=config.synchronous)
+    migrate.upgrade(db)
+    auth = Authenticator(db, clock, config.token_ttl)
+    prices = PriceScheduler(db)
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="rpc"),
+        interceptors=[TillpointInterceptor(auth, db, clock)],
+        options=[
+            ("grpc.max_receive_message_length", MAX_MESSAGE),
+            ("grpc.max_send_message_length", MAX_MESSAGE),
+        ],
+    )
+    auth_pb2_grpc.add_AuthServiceServicer_to_server(AuthService(auth), server)
+    catalog_pb2_grpc.add_CatalogServiceServicer_to_server(
+        CatalogService(db, config, clock, prices), server
+    )
+    diagnostics_pb2_grpc.add_DiagnosticsServiceServicer_to_server(DiagnosticsService(), server)
+    health_servicer = health.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    for name in ("", *SERVICE_NAMES):
+        health_servicer.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
+    reflection.enable_server_reflection(
+        (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
+    )
+    port = server.add_insecure_port(config.listen)
+    if port == 0:
+        db.dispose()
+        raise OSError(f"cannot listen on {config.listen}")
+    return StoreServer(
+        config=config,
+        db=db,
+        server=server,
+        health=health_servicer,
+        port=port,
+        prices=prices,
+        clock=clock,
+    )

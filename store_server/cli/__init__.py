@@ -1,0 +1,1 @@
+"""storectl: the store's command-line tool."""

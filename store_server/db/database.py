@@ -1,0 +1,81 @@
+"""The SQLite database: one writer path, many readers.
+
+SQLite lets one transaction write at a time. Rather than discover that under
+load as "database is locked", every write goes through `Database.write()`,
+whose engine has a single connection: writers queue in the pool (in order,
+with a timeout) and each transaction starts with BEGIN IMMEDIATE, so it holds
+the write lock from its first statement and never fails half-way on upgrade.
+Readers use their own pool; WAL lets them read while the writer writes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, create_engine, event
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+def _make_engine(path: Path, *, writer: bool, synchronous: str) -> Engine:
+    pool = (
+        {"pool_size": 1, "max_overflow": 0, "pool_timeout": 30}
+        if writer
+        else {"pool_size": 8, "max_overflow": 16, "pool_timeout": 30}
+    )
+    engine = create_engine(
+        f"sqlite+pysqlite:///{path}",
+        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+        **pool,
+    )
+    begin = "BEGIN IMMEDIATE" if writer else "BEGIN"
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
+        # Take transaction control from the sqlite3 module (it would begin
+        # lazily and deferred); SQLAlchemy's "begin" event issues ours.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA synchronous={synchronous}")
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql(begin)
+
+    return engine
+
+
+class Database:
+    """Owns the two engines of one SQLite file."""
+
+    def __init__(self, path: Path | str, *, synchronous: str = "FULL") -> None:
+        if synchronous.upper() not in {"FULL", "NORMAL", "EXTRA"}:
+            raise ValueError(f"synchronous={synchronous!r}: use FULL, NORMAL or EXTRA")
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.synchronous = synchronous.upper()
+        self.writer = _make_engine(self.path, writer=True, synchronous=self.synchronous)
+        self.reader = _make_engine(self.path, writer=False, synchronous=self.synchronous)
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One write transaction: committed when the block ends, rolled back on error."""
+        with self.writer.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """One read transaction: a consistent snapshot for the whole block."""
+        with self.reader.begin() as conn:
+            yield conn
+
+    def dispose(self) -> None:
+        self.writer.dispose()
+        self.reader.dispose()

@@ -1,0 +1,17 @@
+"""Pinyin initials (拼音首字母) for search: 可口可乐 -> KKKL.
+
+pypinyin picks the reading of polyphonic characters from phrase context
+(可乐 reads ke le, 音乐 yin yue), which a per-character table gets wrong.
+Letters and digits in a name are kept, so 可口可乐330ml -> KKKL330ML.
+"""
+
+from __future__ import annotations
+
+from pypinyin import Style, lazy_pinyin
+
+
+def initials(name: str) -> str:
+    out: list[str] = []
+    for chunk in lazy_pinyin(name, style=Style.FIRST_LETTER, errors=lambda s: list(s)):
+        out.extend(ch.upper() for ch in chunk if ch.isascii() and ch.isalnum())
+    return "".join(out)

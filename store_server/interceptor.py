@@ -1,0 +1,270 @@
+"""The one server interceptor: authentication, permission, audit, error mapping.
+
+Every call of every service passes here, so no servicer checks a token or
+turns an exception into a status code by itself. Domain errors become their
+status with an ErrorDetail in the rich status details; anything else is
+logged with its traceback and answered INTERNAL without internals.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import weakref
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import grpc
+from google.protobuf import any_pb2, timestamp_pb2
+from google.rpc import code_pb2, status_pb2
+from grpc_status import rpc_status
+
+from store_server.auth import Authenticator, Principal
+from store_server.clock import Clock
+from store_server.db.audit_log import append_audit
+from store_server.db.database import Database
+from store_server.domain import errors as e
+from store_server.rpc_rules import GUARDED_PREFIX, RULES, RpcRule
+from tillpoint.v1 import common_pb2
+
+log = logging.getLogger("tillpoint.rpc")
+
+_CODES: list[tuple[type[e.DomainError], grpc.StatusCode]] = [
+    (e.InvalidArgument, grpc.StatusCode.INVALID_ARGUMENT),
+    (e.NotFound, grpc.StatusCode.NOT_FOUND),
+    (e.FailedPrecondition, grpc.StatusCode.FAILED_PRECONDITION),
+    (e.AlreadyExists, grpc.StatusCode.ALREADY_EXISTS),
+    (e.Unauthenticated, grpc.StatusCode.UNAUTHENTICATED),
+    (e.PermissionDenied, grpc.StatusCode.PERMISSION_DENIED),
+    (e.ResourceExhausted, grpc.StatusCode.RESOURCE_EXHAUSTED),
+]
+# Refusals worth an audit entry even on RPCs that are not audited themselves.
+_AUDITED_REFUSALS = (e.PermissionDenied, e.ResourceExhausted)
+
+_principals: weakref.WeakKeyDictionary[Any, Principal] = weakref.WeakKeyDictionary()
+_principals_lock = threading.Lock()
+
+
+def principal_of(context: grpc.ServicerContext) -> Principal:
+    """The operator the interceptor authenticated for this call."""
+    with _principals_lock:
+        principal = _principals.get(context)
+    if principal is None:  # only a public RPC could get here, and those never ask
+        raise e.Unauthenticated("not logged in")
+    return principal
+
+
+def status_code_of(error: e.DomainError) -> grpc.StatusCode:
+    for cls, code in _CODES:
+        if isinstance(error, cls):
+            return code
+    return grpc.StatusCode.FAILED_PRECONDITION
+
+
+def to_status(error: e.DomainError) -> grpc.Status:
+    code = status_code_of(error)
+    detail = common_pb2.ErrorDetail(reason=error.reason, field=error.field, message=error.message)
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after is not None:
+        ts = timestamp_pb2.Timestamp()
+        ts.FromDatetime(retry_after)
+        detail.retry_after.CopyFrom(ts)
+    packed = any_pb2.Any()
+    packed.Pack(detail)
+    return rpc_status.to_status(
+        status_pb2.Status(code=code.value[0], message=error.message, details=[packed])
+    )
+
+
+def _internal_status() -> grpc.Status:
+    return rpc_status.to_status(
+        status_pb2.Status(
+            code=code_pb2.INTERNAL, message="internal error in the store server (logged)"
+        )
+    )
+
+
+class TillpointInterceptor(grpc.ServerInterceptor):
+    def __init__(
+        self,
+        auth: Authenticator,
+        db: Database,
+        clock: Clock,
+        rules: dict[str, RpcRule] | None = None,
+    ) -> None:
+        self._auth = auth
+        self._db = db
+        self._clock = clock
+        self._rules = RULES if rules is None else rules
+
+    def intercept_service(self, continuation: Callable, details: grpc.HandlerCallDetails):
+        handler = continuation(details)
+        method = details.method
+        if handler is None or not method.startswith(GUARDED_PREFIX):
+            return handler
+        rule = self._rules.get(method)
+        if handler.unary_unary is not None:
+            inner = handler.unary_unary
+            return grpc.unary_unary_rpc_method_handler(
+                lambda req, ctx: self._unary(method, rule, inner, req, ctx),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        if handler.unary_stream is not None:
+            inner = handler.unary_stream
+            return grpc.unary_stream_rpc_method_handler(
+                lambda req, ctx: self._stream(method, rule, inner, req, ctx),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        # Client-streaming RPCs: added with the first one (handheld count upload).
+        raise NotImplementedError(f"{method}: streaming requests are not wired yet")
+
+    # -- the two call shapes -------------------------------------------------
+
+    def _unary(
+        self,
+        method: str,
+        rule: RpcRule | None,
+        inner: Callable,
+        request: Any,
+        context: grpc.ServicerContext,
+    ) -> Any:
+        started = time.perf_counter()
+        principal = None
+        try:
+            principal = self._admit(method, rule, context)
+            response = inner(request, context)
+        except Exception as exc:
+            self._fail(method, rule, request, principal, context, exc)
+        else:
+            self._audit_call(method, rule, request, principal, context, "OK")
+            return response
+        finally:
+            self._release(context)
+            log.debug("%s %.2f ms", method, (time.perf_counter() - started) * 1000)
+
+    def _stream(
+        self,
+        method: str,
+        rule: RpcRule | None,
+        inner: Callable,
+        request: Any,
+        context: grpc.ServicerContext,
+    ) -> Iterator[Any]:
+        principal = None
+        try:
+            principal = self._admit(method, rule, context)
+            yield from inner(request, context)
+        except Exception as exc:
+            self._fail(method, rule, request, principal, context, exc)
+        else:
+            self._audit_call(method, rule, request, principal, context, "OK")
+        finally:
+            self._release(context)
+
+    # -- steps ---------------------------------------------------------------
+
+    def _admit(
+        self, method: str, rule: RpcRule | None, context: grpc.ServicerContext
+    ) -> Principal | None:
+        if rule is None:
+            raise e.PermissionDenied(f"{method} is not open to any role", reason="UNKNOWN_RPC")
+        if rule.public:
+            return None
+        metadata = dict(context.invocation_metadata())
+        bearer = metadata.get("authorization", "")
+        token = bearer[7:] if bearer.lower().startswith("bearer ") else ""
+        principal = self._auth.authenticate(token, metadata.get("x-device-id", ""))
+        with _principals_lock:
+            _principals[context] = principal
+        if rule.permission is not None and not principal.can(rule.permission):
+            raise _Denied(principal, rule.permission)
+        return principal
+
+    @staticmethod
+    def _release(context: grpc.ServicerContext) -> None:
+        with _principals_lock:
+            _principals.pop(context, None)
+
+    def _fail(
+        self,
+        method: str,
+        rule: RpcRule | None,
+        request: Any,
+        principal: Principal | None,
+        context: grpc.ServicerContext,
+        exc: Exception,
+    ) -> None:
+        if isinstance(exc, _Denied):
+            principal = exc.principal
+        if isinstance(exc, e.DomainError):
+            code = status_code_of(exc)
+            audit = (rule is not None and rule.audited) or isinstance(exc, _AUDITED_REFUSALS)
+            if audit:
+                self._audit_call(
+                    method, rule, request, principal, context, code.name, {"reason": exc.reason}
+                )
+            log.info("%s refused: %s %s", method, code.name, exc.message)
+            context.abort_with_status(to_status(exc))
+        if _already_aborted(context):
+            raise exc
+        log.exception("%s failed", method, exc_info=exc)
+        context.abort_with_status(_internal_status())
+
+    def _audit_call(
+        self,
+        method: str,
+        rule: RpcRule | None,
+        request: Any,
+        principal: Principal | None,
+        context: grpc.ServicerContext,
+        outcome: str,
+        detail: dict[str, object] | None = None,
+    ) -> None:
+        if outcome == "OK" and (rule is None or not rule.audited):
+            return
+        if principal is not None:
+            operator, device = principal.operator_id, principal.device_id
+        else:
+            operator = rule.audit_target(request) if rule and rule.audit_target else ""
+            device = rule.audit_device(request) if rule and rule.audit_device else ""
+            if not device:
+                device = dict(context.invocation_metadata()).get("x-device-id", "")
+        target = rule.audit_target(request) if rule and rule.audit_target else ""
+        try:
+            with self._db.write() as conn:
+                append_audit(
+                    conn,
+                    at=self._clock.now(),
+                    operator_id=operator,
+                    device_id=device,
+                    action=method.removeprefix("/tillpoint.v1."),
+                    target=target,
+                    outcome=outcome,
+                    detail=detail,
+                )
+        except Exception:
+            # Never let a failed audit write mask the call's own answer; it is
+            # logged loudly and the call's outcome stands.
+            log.exception("audit write failed for %s", method)
+
+
+class _Denied(e.PermissionDenied):
+    """A permission refusal that remembers who was refused (for the audit entry)."""
+
+    def __init__(self, principal: Principal, permission: object) -> None:
+        super().__init__(
+            f"operator {principal.operator_id} ({principal.role}) lacks the "
+            f"{permission} permission",
+            reason="MISSING_PERMISSION",
+        )
+        self.principal = principal
+
+
+def _already_aborted(context: grpc.ServicerContext) -> bool:
+    try:
+        return context.code() is not None
+    except (AttributeError, NotImplementedError):
+        return False

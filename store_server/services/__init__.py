@@ -1,0 +1,1 @@
+"""gRPC servicers: decode the request, call the domain and db, encode the answer."""

@@ -1,0 +1,1 @@
+"""Helpers the tests share: a real store server on an ephemeral port."""
