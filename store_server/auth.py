@@ -66,7 +66,7 @@ class Authenticator:
         self._lock = threading.Lock()
 
     def login(self, operator_id: str, pin: str, device_id: str) -> tuple[str, Principal]:
-        if not operator_id or len(operator_id) > 16 or not operator_id.isalnum():
+        if not (operator_id.isascii() and operator_id.isalnum()) or len(operator_id) > 16:
             raise InvalidArgument("operator_id", "1-16 letters or digits")
         check_pin_format(pin)
         check_device_id(device_id)
@@ -162,8 +162,13 @@ class Authenticator:
         with self._db.read() as conn:
             row = conn.execute(
                 select(
-                    Operator.operator_id, Operator.name, Operator.role, Operator.store_id,
-                    Operator.active, AuthSession.device_id, AuthSession.expires_at,
+                    Operator.operator_id,
+                    Operator.name,
+                    Operator.role,
+                    Operator.store_id,
+                    Operator.active,
+                    AuthSession.device_id,
+                    AuthSession.expires_at,
                     AuthSession.revoked_at,
                 )
                 .join(Operator, Operator.operator_id == AuthSession.operator_id)

@@ -15,7 +15,7 @@ def upsert_operator(
     uow: UnitOfWork, *, operator_id: str, name: str, role: str, pin: str, store_id: str
 ) -> bool:
     """Create or update an operator; returns True when created. The PIN is stored hashed."""
-    if not operator_id.isdigit() or not 1 <= len(operator_id) <= 16:
+    if not (operator_id.isascii() and operator_id.isdigit()) or not 1 <= len(operator_id) <= 16:
         raise InvalidArgument("operator_id", "1-16 digits")
     if not name or len(name) > 40:
         raise InvalidArgument("name", "1-40 characters")

@@ -49,6 +49,9 @@ def import_products_csv(
     except UnicodeDecodeError as exc:
         report.errors.append(RowError(0, "-", f"not UTF-8 text ({exc.reason})"))
         return report
+    except OSError as exc:
+        report.errors.append(RowError(0, "-", f"cannot read the file: {exc.strerror}"))
+        return report
     report.rows = len(rows)
     if progress:
         progress("validating", 0, len(rows))

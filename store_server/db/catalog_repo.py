@@ -149,7 +149,8 @@ def iter_changed(
 
     Keyset paging keeps memory flat for a 100,000-SKU catalog.
     """
-    key = (since_revision, 0)
+    # (since, +inf): nothing of revision `since` itself is sent again.
+    key = (since_revision, 2**62)
     while True:
         rows = conn.execute(
             _product_select(store_id)

@@ -142,7 +142,7 @@ def _parse_row(row: int, r: dict[str, str], errors: list[RowError]) -> ProductDr
         fail("plu", "a weighed product needs a PLU for the scale")
     tax_text = r.get("tax_rate", "")
     tax_bp = 0
-    if not tax_text.isdigit() or int(tax_text) not in TAX_RATES_PERCENT:
+    if not (tax_text.isascii() and tax_text.isdigit()) or int(tax_text) not in TAX_RATES_PERCENT:
         fail("tax_rate", f"one of {', '.join(map(str, TAX_RATES_PERCENT))} (percent)")
     else:
         tax_bp = int(tax_text) * 100
@@ -164,7 +164,7 @@ def _parse_row(row: int, r: dict[str, str], errors: list[RowError]) -> ProductDr
     case_code = r.get("case_barcode", "")
     if case_code:
         pack_text = r.get("case_pack", "")
-        if not pack_text.isdigit() or not 2 <= int(pack_text) <= 999:
+        if not (pack_text.isascii() and pack_text.isdigit()) or not 2 <= int(pack_text) <= 999:
             fail("case_pack", "a whole number from 2 to 999")
         case_price = money("case_price", required=False)
         if _check_code("case_barcode", case_code, fail) and pack_text.isdigit():

@@ -16,7 +16,7 @@ MILLI = 1000
 # so sums of many lines can never overflow a signed 64-bit column.
 MAX_FEN = 10_000_000_000
 
-_YUAN_RE = re.compile(r"^(\d{1,9})(?:\.(\d{1,2}))?$")
+_YUAN_RE = re.compile(r"^([0-9]{1,9})(?:\.([0-9]{1,2}))?$")  # ASCII digits only
 
 
 def div_round_half_up(numerator: int, denominator: int) -> int:

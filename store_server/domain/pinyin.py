@@ -7,11 +7,21 @@ Letters and digits in a name are kept, so 可口可乐330ml -> KKKL330ML.
 
 from __future__ import annotations
 
-from pypinyin import Style, lazy_pinyin
+import functools
+from collections.abc import Callable
+
+
+@functools.cache
+def _lazy_pinyin() -> Callable[..., list[str]]:
+    # pypinyin's dictionaries take ~0.6 s and tens of MB to load; only imports
+    # and master-data writes need them, never the till's read paths.
+    from pypinyin import Style, lazy_pinyin
+
+    return functools.partial(lazy_pinyin, style=Style.FIRST_LETTER, errors=lambda s: list(s))
 
 
 def initials(name: str) -> str:
     out: list[str] = []
-    for chunk in lazy_pinyin(name, style=Style.FIRST_LETTER, errors=lambda s: list(s)):
+    for chunk in _lazy_pinyin()(name):
         out.extend(ch.upper() for ch in chunk if ch.isascii() and ch.isalnum())
     return "".join(out)

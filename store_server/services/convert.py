@@ -36,7 +36,7 @@ def page_bounds(page: common_pb2.PageRequest, *, field: str = "page") -> tuple[i
         raise InvalidArgument(f"{field}.page_size", "must not be negative")
     limit = min(page.page_size or DEFAULT_PAGE, MAX_PAGE)
     token = page.page_token
-    if token and not (token.isdigit() and len(token) <= 9):
+    if token and not (token.isascii() and token.isdigit() and len(token) <= 9):
         raise InvalidArgument(f"{field}.page_token", "is not a token this server gave out")
     return int(token or 0), limit
 

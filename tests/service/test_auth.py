@@ -27,7 +27,8 @@ def test_login_gives_a_working_token(store: RunningStore) -> None:
     assert resp.operator.role == "cashier"
     assert resp.operator.permissions == ["sell"]
     assert resp.expires_at.ToDatetime().replace(tzinfo=store.clock.now().tzinfo) == (
-        store.clock.now() + timedelta(hours=12))
+        store.clock.now() + timedelta(hours=12)
+    )
     md = [("authorization", f"Bearer {resp.token}"), ("x-device-id", "till-01")]
     me = store.auth.WhoAmI(auth_pb2.WhoAmIRequest(), metadata=md, timeout=DEADLINE)
     assert (me.operator_id, me.name, me.device_id) == ("1001", "收银员 小王", "till-01")
@@ -38,26 +39,34 @@ def test_login_gives_a_working_token(store: RunningStore) -> None:
 
 
 def test_wrong_pin_is_unauthenticated_and_unknown_operator_looks_the_same(
-        store: RunningStore) -> None:
+    store: RunningStore,
+) -> None:
     wrong = expect_code(UNAUTH, lambda: store.auth.Login(login_req("9999"), timeout=DEADLINE))
-    unknown = expect_code(UNAUTH, lambda: store.auth.Login(
-        login_req("1111", operator="4242"), timeout=DEADLINE))
+    unknown = expect_code(
+        UNAUTH, lambda: store.auth.Login(login_req("1111", operator="4242"), timeout=DEADLINE)
+    )
     assert wrong.details() == unknown.details() == "wrong operator id or PIN"
 
 
 def test_sixth_try_is_locked_even_with_the_right_pin_until_five_minutes_pass(
-        store: RunningStore) -> None:
+    store: RunningStore,
+) -> None:
     for _ in range(5):
         expect_code(UNAUTH, lambda: store.auth.Login(login_req("0000"), timeout=DEADLINE))
-    err = expect_code(grpc.StatusCode.RESOURCE_EXHAUSTED,
-                      lambda: store.auth.Login(login_req("1111"), timeout=DEADLINE))
+    err = expect_code(
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        lambda: store.auth.Login(login_req("1111"), timeout=DEADLINE),
+    )
     detail = error_detail(err)
     assert detail.reason == "PIN_LOCKED"
     assert detail.retry_after.ToDatetime().replace(tzinfo=store.clock.now().tzinfo) == (
-        store.clock.now() + timedelta(minutes=5))
+        store.clock.now() + timedelta(minutes=5)
+    )
     store.clock.advance(timedelta(minutes=4, seconds=59))
-    expect_code(grpc.StatusCode.RESOURCE_EXHAUSTED,
-                lambda: store.auth.Login(login_req("1111"), timeout=DEADLINE))
+    expect_code(
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        lambda: store.auth.Login(login_req("1111"), timeout=DEADLINE),
+    )
     store.clock.advance(timedelta(seconds=1))
     assert store.auth.Login(login_req("1111"), timeout=DEADLINE).token
     # Another operator was never affected.
@@ -83,16 +92,21 @@ def test_expired_token_is_unauthenticated(store: RunningStore) -> None:
     store.clock.advance(timedelta(hours=12) - timedelta(seconds=1))
     store.auth.WhoAmI(auth_pb2.WhoAmIRequest(), metadata=md, timeout=DEADLINE)
     store.clock.advance(timedelta(seconds=1))
-    err = expect_code(UNAUTH, lambda: store.auth.WhoAmI(
-        auth_pb2.WhoAmIRequest(), metadata=md, timeout=DEADLINE))
+    err = expect_code(
+        UNAUTH, lambda: store.auth.WhoAmI(auth_pb2.WhoAmIRequest(), metadata=md, timeout=DEADLINE)
+    )
     assert error_detail(err).reason == "TOKEN_EXPIRED"
 
 
 def test_token_from_another_device_is_unauthenticated(store: RunningStore) -> None:
     md = dict(store.login(device_id="till-01"))
     md["x-device-id"] = "till-02"
-    err = expect_code(UNAUTH, lambda: store.auth.WhoAmI(
-        auth_pb2.WhoAmIRequest(), metadata=list(md.items()), timeout=DEADLINE))
+    err = expect_code(
+        UNAUTH,
+        lambda: store.auth.WhoAmI(
+            auth_pb2.WhoAmIRequest(), metadata=list(md.items()), timeout=DEADLINE
+        ),
+    )
     assert error_detail(err).reason == "WRONG_DEVICE"
 
 
@@ -106,8 +120,9 @@ def test_no_token_and_made_up_token_are_unauthenticated(store: RunningStore) -> 
 def test_logout_ends_the_token(store: RunningStore) -> None:
     md = store.login()
     store.auth.Logout(auth_pb2.LogoutRequest(), metadata=md, timeout=DEADLINE)
-    expect_code(UNAUTH, lambda: store.auth.WhoAmI(
-        auth_pb2.WhoAmIRequest(), metadata=md, timeout=DEADLINE))
+    expect_code(
+        UNAUTH, lambda: store.auth.WhoAmI(auth_pb2.WhoAmIRequest(), metadata=md, timeout=DEADLINE)
+    )
 
 
 def test_token_survives_a_server_restart(store: RunningStore) -> None:
@@ -121,16 +136,20 @@ def test_token_survives_a_server_restart(store: RunningStore) -> None:
 def test_cashier_calling_an_admin_rpc_is_denied_and_audited(store: RunningStore) -> None:
     md = store.login("1001", "1111", "till-07")
     req = catalog_pb2.SchedulePriceChangeRequest(
-        change_id=str(uuid.uuid4()), product_id=1, retail_price=common_pb2.Money(fen=100))
+        change_id=str(uuid.uuid4()), product_id=1, retail_price=common_pb2.Money(fen=100)
+    )
     with store.db.read() as conn:
         before = conn.execute(select(func.count()).select_from(AuditEntry)).scalar_one()
-    err = expect_code(grpc.StatusCode.PERMISSION_DENIED,
-                      lambda: store.catalog.SchedulePriceChange(req, metadata=md, timeout=DEADLINE))
+    err = expect_code(
+        grpc.StatusCode.PERMISSION_DENIED,
+        lambda: store.catalog.SchedulePriceChange(req, metadata=md, timeout=DEADLINE),
+    )
     assert "catalog_admin" in err.details()
     with store.db.read() as conn:
         rows = list(iter_audit(conn))[before:]
     assert [(r.operator_id, r.device_id, r.action, r.outcome) for r in rows] == [
-        ("1001", "till-07", "CatalogService/SchedulePriceChange", "PERMISSION_DENIED")]
+        ("1001", "till-07", "CatalogService/SchedulePriceChange", "PERMISSION_DENIED")
+    ]
     # The admin may.
     admin = store.login("1003", "3333", "office-pc")
     change = store.catalog.SchedulePriceChange(req, metadata=admin, timeout=DEADLINE)
@@ -144,7 +163,9 @@ def test_bad_login_fields_are_invalid_argument_naming_the_field(store: RunningSt
         "device_id": login_req("1111", device=""),
     }
     for field, req in cases.items():
-        err = expect_code(grpc.StatusCode.INVALID_ARGUMENT,
-                          lambda req=req: store.auth.Login(req, timeout=DEADLINE))
+        err = expect_code(
+            grpc.StatusCode.INVALID_ARGUMENT,
+            lambda req=req: store.auth.Login(req, timeout=DEADLINE),
+        )
         assert error_detail(err).field == field
         assert err.details().startswith(f"{field}:")

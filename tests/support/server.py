@@ -35,8 +35,9 @@ def make_template(directory: Path) -> Path:
     db = Database(path)
     migrate.upgrade(db)
     clock = ManualClock(START)
-    report = import_products_csv(db, write_csv(directory / "catalog.csv"), clock=clock,
-                                 actor=Actor.system("test"))
+    report = import_products_csv(
+        db, write_csv(directory / "catalog.csv"), clock=clock, actor=Actor.system("test")
+    )
     assert report.ok, report.errors
     with unit_of_work(db, Actor.system("test"), clock.now()) as uow:
         for oid, name, role, pin in OPERATORS:
@@ -76,19 +77,23 @@ class RunningStore:
         self.channel = grpc.insecure_channel(self.store.address)
         grpc.channel_ready_future(self.channel).result(timeout=DEADLINE)
 
-    def login(self, operator_id: str = "1001", pin: str = "1111",
-              device_id: str = "till-01") -> list[tuple[str, str]]:
+    def login(
+        self, operator_id: str = "1001", pin: str = "1111", device_id: str = "till-01"
+    ) -> list[tuple[str, str]]:
         """Log in; returns the call metadata that carries the token."""
-        resp = self.auth.Login(auth_pb2.LoginRequest(
-            operator_id=operator_id, pin=pin, device_id=device_id), timeout=DEADLINE)
+        resp = self.auth.Login(
+            auth_pb2.LoginRequest(operator_id=operator_id, pin=pin, device_id=device_id),
+            timeout=DEADLINE,
+        )
         return [("authorization", f"Bearer {resp.token}"), ("x-device-id", device_id)]
 
 
 def start_store(template: Path, directory: Path, **overrides: object) -> RunningStore:
     db_path = directory / "store.db"
     shutil.copy(template, db_path)
-    config = replace(Config(), listen="127.0.0.1:0", database=db_path, grace_seconds=1.0,
-                     **overrides)
+    config = replace(
+        Config(), listen="127.0.0.1:0", database=db_path, grace_seconds=1.0, **overrides
+    )
     clock = ManualClock(START)
     store = build_server(config, clock=clock)
     store.start()
