@@ -38,7 +38,8 @@ UPC_CHIPS = "036000291452"  # a valid UPC-A
 NOODLES = ean13("690200000002")
 
 ROWS = [
-    # sku, name, category, unit, weighed, plu, tax, retail, member, cost, barcode, case, pack, case price
+    # sku, name, category, unit, weighed, plu, tax, retail, member, cost,
+    # barcode, case barcode, case pack, case price
     (
         "P1",
         "可口可乐 330ml",
