@@ -138,9 +138,9 @@ class CatalogService(catalog_pb2_grpc.CatalogServiceServicer):
             ):
                 if not context.is_active():
                     return
-                yield catalog_pb2.CatalogChunk(
-                    products=[convert.product(p) for p in products], total_count=total
-                )
+                message = catalog_pb2.CatalogChunk(total_count=total)
+                convert.add_product_rows(message, products)
+                yield message
         yield catalog_pb2.CatalogChunk(revision=revision, last=True, total_count=total)
 
     def SchedulePriceChange(

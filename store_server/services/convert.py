@@ -74,3 +74,49 @@ def product(p: ProductInfo) -> catalog_pb2.Product:
         ],
         revision=p.revision,
     )
+
+
+def add_product_rows(
+    chunk: catalog_pb2.CatalogChunk, rows: list[tuple[tuple, list[tuple]]]
+) -> None:
+    """Append catalog_repo's stream tuples to `chunk` (StreamCatalog's fast path).
+
+    Filling fields in place is ~2.5x faster than building nested messages by
+    keyword; at 100,000 products that is most of the stream's time.
+    """
+    for row, codes in rows:
+        (
+            pid,
+            sku,
+            name,
+            pinyin,
+            category,
+            unit,
+            weighed,
+            plu,
+            tax_bp,
+            retail,
+            member,
+            status,
+            revision,
+        ) = row
+        p = chunk.products.add(
+            product_id=pid,
+            sku=sku,
+            name=name,
+            pinyin=pinyin,
+            category=category,
+            unit=unit,
+            weighed=bool(weighed),
+            plu=plu or "",
+            tax_rate_bp=tax_bp,
+            status=_STATUS.get(status, catalog_pb2.PRODUCT_STATUS_UNSPECIFIED),
+            revision=revision,
+        )
+        p.retail_price.fen = retail
+        if member:
+            p.member_price.fen = member
+        for code, pack, price in codes:
+            barcode = p.barcodes.add(code=code, pack_factor=pack)
+            if price:
+                barcode.price.fen = price

@@ -1,0 +1,22 @@
+"""`make bench`: every benchmark, each printing its figure beside its physical reference."""
+
+from __future__ import annotations
+
+import sys
+
+from bench import catalog_bench, grpc_modes
+
+
+def main() -> int:
+    results = {
+        "grpc modes (sync vs aio)": grpc_modes.run(),
+        "catalog": catalog_bench.run(),
+    }
+    print("\n== summary")
+    for name, ok in results.items():
+        print(f"  {name:<28} {'ok' if ok else 'TARGET MISSED'}")
+    return 0 if all(results.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

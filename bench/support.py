@@ -1,0 +1,147 @@
+"""Shared pieces of the benchmarks: a 100k-SKU store, a server process, statistics."""
+
+from __future__ import annotations
+
+import os
+import re
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+
+REPO = Path(__file__).resolve().parents[1]
+BENCH_DIR = REPO / "var" / "bench"
+
+
+def progress(stage: str, done: int, total: int) -> None:
+    print(f"  {stage}: {done:,}/{total:,}", file=sys.stderr, flush=True)
+
+
+def catalog_db(count: int) -> Path:
+    """A migrated store database with `count` generated products (built once, then reused)."""
+    from store_server.clock import SystemClock
+    from store_server.db import migrate
+    from store_server.db.database import Database
+    from store_server.db.unit_of_work import Actor, unit_of_work
+    from store_server.demo.catalog_generator import write_catalog_csv
+    from store_server.operators import upsert_operator
+    from store_server.product_import import import_products_csv
+
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    path = BENCH_DIR / f"catalog-{count}.db"
+    if path.exists():
+        return path
+    print(f"building a {count:,}-product store in {path} (once)", file=sys.stderr)
+    partial = path.with_suffix(".partial")
+    for leftover in BENCH_DIR.glob(partial.name + "*"):
+        leftover.unlink()
+    csv_path = BENCH_DIR / f"catalog-{count}.csv"
+    write_catalog_csv(csv_path, count, progress=lambda d, t: progress("generating", d, t))
+    db = Database(partial, synchronous="NORMAL")
+    migrate.upgrade(db)
+    started = time.perf_counter()
+    report = import_products_csv(
+        db, csv_path, clock=SystemClock(), actor=Actor.system("bench"), progress=progress
+    )
+    if not report.ok:
+        raise SystemExit(f"generated catalog failed validation: {report.errors[:3]}")
+    print(
+        f"  imported {report.rows:,} rows in {time.perf_counter() - started:.1f} s", file=sys.stderr
+    )
+    with unit_of_work(db, Actor.system("bench"), SystemClock().now()) as uow:
+        upsert_operator(
+            uow, operator_id="1001", name="bench", role="cashier", pin="1111", store_id="S01"
+        )
+    db.dispose()
+    partial.rename(path)
+    return path
+
+
+@dataclass
+class ServerProcess:
+    proc: subprocess.Popen[str]
+    address: str
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def start_server(db: Path) -> ServerProcess:
+    env = {**os.environ, "TILLPOINT_DATABASE": str(db), "TILLPOINT_LISTEN": "127.0.0.1:0"}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "store_server",
+            "--config",
+            str(REPO / "config/store.demo.toml"),
+            "--log-level",
+            "WARNING",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        match = re.search(r"listening on (127\.0\.0\.1:\d+)", line)
+        if match:
+            threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
+            return ServerProcess(proc, match.group(1))
+    proc.kill()
+    raise SystemExit("store server did not start")
+
+
+@dataclass(frozen=True)
+class Latency:
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+    per_second: float
+
+
+def measure(call: Callable[[int], object], count: int, *, label: str) -> Latency:
+    """Time `count` sequential calls; prints progress every 25%."""
+    samples: list[float] = []
+    started = time.perf_counter()
+    for i in range(count):
+        t0 = time.perf_counter()
+        call(i)
+        samples.append((time.perf_counter() - t0) * 1000)
+        if (i + 1) % max(1, count // 4) == 0:
+            progress(label, i + 1, count)
+    elapsed = time.perf_counter() - started
+    samples.sort()
+    return Latency(
+        p50_ms=statistics.median(samples),
+        p99_ms=samples[int(len(samples) * 0.99) - 1],
+        max_ms=samples[-1],
+        per_second=count / elapsed,
+    )
+
+
+def login_metadata(channel: grpc.Channel, device: str = "bench-01") -> list[tuple[str, str]]:
+    from tillpoint.v1 import auth_pb2, auth_pb2_grpc
+
+    resp = auth_pb2_grpc.AuthServiceStub(channel).Login(
+        auth_pb2.LoginRequest(operator_id="1001", pin="1111", device_id=device), timeout=10
+    )
+    return [("authorization", f"Bearer {resp.token}"), ("x-device-id", device)]
+
+
+def verdict(ok: bool) -> str:
+    return "target met" if ok else "TARGET MISSED"

@@ -1,0 +1,1 @@
+"""Demo data for Tillpoint: a realistic generated supermarket catalog."""
