@@ -1,0 +1,1 @@
+"""Kivy touch till and handheld counter (issue: Kivy clients). Nothing here yet."""
