@@ -130,27 +130,47 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+_SEARCH_MATCH = and_(
+    or_(
+        Product.name.like(bindparam("name_like"), escape="\\"),
+        Product.pinyin.like(bindparam("pinyin_like"), escape="\\"),
+        Product.sku == bindparam("sku"),
+    ),
+    or_(Product.status == "active", bindparam("include_inactive")),
+)
+# One scan gives the page and, through the window count, the number of matches.
+_SEARCH = (
+    _PRODUCTS.add_columns(func.count().over().label("total"))
+    .where(_SEARCH_MATCH)
+    .order_by(
+        Product.pinyin.like(bindparam("pinyin_prefix"), escape="\\").desc(),
+        Product.name,
+        Product.id,
+    )
+    .offset(bindparam("offset"))
+    .limit(bindparam("limit"))
+)
+_SEARCH_COUNT = select(func.count()).select_from(Product).where(_SEARCH_MATCH)
+
+
 def search(
     conn: Connection, store_id: str, query: str, *, offset: int, limit: int, include_inactive: bool
 ) -> tuple[list[ProductInfo], int]:
     """Name substring or pinyin initials; initials that start the name rank first."""
-    pattern = f"%{_like_escape(query)}%"
-    condition = or_(
-        Product.name.like(pattern, escape="\\"),
-        Product.pinyin.like(f"%{_like_escape(query.upper())}%", escape="\\"),
-        Product.sku == query,
-    )
-    if not include_inactive:
-        condition = and_(condition, Product.status == "active")
-    total = conn.execute(select(func.count()).select_from(Product).where(condition)).scalar_one()
-    starts = Product.pinyin.like(f"{_like_escape(query.upper())}%", escape="\\")
-    rows = conn.execute(
-        _PRODUCTS.where(condition)
-        .order_by(starts.desc(), Product.name, Product.id)
-        .offset(offset)
-        .limit(limit),
-        {"store_id": store_id},
-    ).all()
+    escaped = _like_escape(query)
+    params = {
+        "store_id": store_id,
+        "name_like": f"%{escaped}%",
+        "pinyin_like": f"%{escaped.upper()}%",
+        "pinyin_prefix": f"{escaped.upper()}%",
+        "sku": query,
+        "include_inactive": include_inactive,
+        "offset": offset,
+        "limit": limit,
+    }
+    rows = conn.execute(_SEARCH, params).all()
+    # Past the last page the window count has no row to ride on: count apart.
+    total = rows[0].total if rows else conn.execute(_SEARCH_COUNT, params).scalar_one()
     return _with_barcodes(conn, rows), total
 
 

@@ -146,6 +146,8 @@ def test_search_pages(store: RunningStore, md: list) -> None:
     assert len(page2.products) == 1 and page2.page.next_page_token == ""
     seen = [p.sku for page in (page1, page2) for p in page.products]
     assert sorted(seen) == ["P1", "P2", "P3", "P8"]
+    beyond = search(store, md, "ml", size=3, token="30")
+    assert beyond.products == [] and beyond.page.total_count == 4
 
 
 def test_search_treats_like_wildcards_and_quotes_as_text(store: RunningStore, md: list) -> None:
