@@ -12,15 +12,20 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from store_server.auth import Authenticator
+from store_server.baskets import Baskets
+from store_server.checkout import Checkout
 from store_server.clock import Clock, SystemClock
 from store_server.config import Config
 from store_server.db import migrate
 from store_server.db.database import Database
 from store_server.interceptor import TillpointInterceptor
 from store_server.prices import PriceScheduler
+from store_server.returns import Returns
 from store_server.services.auth_service import AuthService
 from store_server.services.catalog_service import CatalogService
 from store_server.services.diagnostics_service import DiagnosticsService
+from store_server.services.sales_service import SalesService
+from store_server.shifts import Shifts
 from tillpoint.v1 import (
     auth_pb2,
     auth_pb2_grpc,
@@ -28,6 +33,8 @@ from tillpoint.v1 import (
     catalog_pb2_grpc,
     diagnostics_pb2,
     diagnostics_pb2_grpc,
+    sales_pb2,
+    sales_pb2_grpc,
 )
 
 log = logging.getLogger(__name__)
@@ -36,6 +43,7 @@ SERVICE_NAMES = (
     auth_pb2.DESCRIPTOR.services_by_name["AuthService"].full_name,
     catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name,
     diagnostics_pb2.DESCRIPTOR.services_by_name["DiagnosticsService"].full_name,
+    sales_pb2.DESCRIPTOR.services_by_name["SalesService"].full_name,
 )
 TICK_SECONDS = 30.0
 # Well under gRPC's 4 MiB default; our largest message (a catalog chunk of
@@ -107,6 +115,18 @@ def build_server(config: Config, *, clock: Clock | None = None) -> StoreServer:
         CatalogService(db, config, clock, prices), server
     )
     diagnostics_pb2_grpc.add_DiagnosticsServiceServicer_to_server(DiagnosticsService(), server)
+    shifts = Shifts(db, config, clock)
+    baskets = Baskets(db, config, clock, prices)
+    sales_pb2_grpc.add_SalesServiceServicer_to_server(
+        SalesService(
+            auth,
+            baskets,
+            Checkout(db, config, clock, baskets, shifts),
+            Returns(db, config, clock, shifts),
+            shifts,
+        ),
+        server,
+    )
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     for name in ("", *SERVICE_NAMES):

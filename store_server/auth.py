@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -19,8 +20,13 @@ from sqlalchemy import Row, select, update
 from store_server.clock import Clock
 from store_server.db.database import Database
 from store_server.db.models import AuthSession, Operator
-from store_server.db.unit_of_work import Actor, unit_of_work
-from store_server.domain.errors import InvalidArgument, ResourceExhausted, Unauthenticated
+from store_server.db.unit_of_work import Actor, UnitOfWork, unit_of_work
+from store_server.domain.errors import (
+    InvalidArgument,
+    PermissionDenied,
+    ResourceExhausted,
+    Unauthenticated,
+)
 from store_server.domain.permissions import Permission, permissions_of
 from store_server.domain.pins import LockState, check_pin_format, verify_pin
 
@@ -66,10 +72,60 @@ class Authenticator:
         self._lock = threading.Lock()
 
     def login(self, operator_id: str, pin: str, device_id: str) -> tuple[str, Principal]:
-        if not (operator_id.isascii() and operator_id.isalnum()) or len(operator_id) > 16:
-            raise InvalidArgument("operator_id", "1-16 letters or digits")
-        check_pin_format(pin)
         check_device_id(device_id)
+        token = secrets.token_urlsafe(32)
+        key = token_hash(token)
+        now = self._clock.now()
+        expires = now + self._ttl
+
+        def open_session(uow: UnitOfWork) -> None:
+            uow.conn.execute(
+                AuthSession.__table__.insert().values(
+                    token_hash=key,
+                    operator_id=operator_id,
+                    device_id=device_id,
+                    issued_at=now,
+                    expires_at=expires,
+                )
+            )
+
+        op = self._check_pin(operator_id, pin, device_id, on_success=open_session)
+        principal = self._principal(op, device_id, expires, key)
+        with self._lock:
+            self._cache[key] = principal
+        return token, principal
+
+    def verify_override(
+        self, operator_id: str, pin: str, device_id: str, permission: Permission, *, field: str
+    ) -> Principal:
+        """A second operator's credentials for one action: same PIN rules and lock-out."""
+        if not operator_id:
+            raise PermissionDenied(
+                f"the {permission} permission is needed: ask a supervisor", reason="NEEDS_OVERRIDE"
+            )
+        op = self._check_pin(operator_id, pin, device_id, field=field)
+        approver = self._principal(op, device_id, self._clock.now(), "")
+        if not approver.can(permission):
+            raise PermissionDenied(
+                f"operator {operator_id} ({approver.role}) cannot approve {permission}",
+                reason="OVERRIDE_LACKS_PERMISSION",
+            )
+        return approver
+
+    def _check_pin(
+        self,
+        operator_id: str,
+        pin: str,
+        device_id: str,
+        *,
+        field: str = "",
+        on_success: Callable[[UnitOfWork], None] | None = None,
+    ) -> Row:
+        """Check a PIN with the lock-out rule; returns the operator row or raises."""
+        prefix = f"{field}." if field else ""
+        if not (operator_id.isascii() and operator_id.isalnum()) or len(operator_id) > 16:
+            raise InvalidArgument(f"{prefix}operator_id", "1-16 letters or digits")
+        check_pin_format(pin, field=f"{prefix}pin")
         with self._db.read() as conn:
             op = conn.execute(select(Operator).where(Operator.operator_id == operator_id)).first()
         now = self._clock.now()
@@ -88,32 +144,24 @@ class Authenticator:
             state = LockState(fresh.failed_pin_count, fresh.locked_until)
             # Locked: refused below even with the right PIN, and nothing written.
             locked = state.is_locked(now)
-            if locked:
-                pass
-            elif not pin_ok:
-                state = state.after_failure(now)
-                uow.conn.execute(
-                    update(Operator)
-                    .where(Operator.operator_id == operator_id)
-                    .values(failed_pin_count=state.failed_count, locked_until=state.locked_until)
-                )
-            else:
-                token = secrets.token_urlsafe(32)
-                principal = self._principal(op, device_id, now + self._ttl, token_hash(token))
-                uow.conn.execute(
-                    update(Operator)
-                    .where(Operator.operator_id == operator_id)
-                    .values(failed_pin_count=0, locked_until=None)
-                )
-                uow.conn.execute(
-                    AuthSession.__table__.insert().values(
-                        token_hash=principal.token_hash,
-                        operator_id=operator_id,
-                        device_id=device_id,
-                        issued_at=now,
-                        expires_at=principal.expires_at,
+            if not locked:
+                if not pin_ok:
+                    state = state.after_failure(now)
+                elif state.failed_count:
+                    state = LockState.cleared()
+                if (state.failed_count, state.locked_until) != (
+                    fresh.failed_pin_count,
+                    fresh.locked_until,
+                ):
+                    uow.conn.execute(
+                        update(Operator)
+                        .where(Operator.operator_id == operator_id)
+                        .values(
+                            failed_pin_count=state.failed_count, locked_until=state.locked_until
+                        )
                     )
-                )
+                if pin_ok and on_success is not None:
+                    on_success(uow)
         if locked:
             raise ResourceExhausted(
                 f"operator {operator_id} is locked after too many wrong PINs",
@@ -122,9 +170,7 @@ class Authenticator:
             )
         if not pin_ok:
             raise Unauthenticated("wrong operator id or PIN", reason="BAD_CREDENTIALS")
-        with self._lock:
-            self._cache[principal.token_hash] = principal
-        return token, principal
+        return op
 
     def authenticate(self, token: str, device_id: str) -> Principal:
         if not token:

@@ -17,6 +17,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from store_server.domain.barcodes import DEFAULT_LAYOUTS, ValueKind, VariableMeasureLayout
+from store_server.domain.tender import CashRounding
 
 
 class ConfigError(ValueError):
@@ -37,6 +38,8 @@ class Config:
     token_ttl: timedelta = timedelta(hours=12)
     grace_seconds: float = 5.0
     scale_layouts: tuple[VariableMeasureLayout, ...] = field(default=DEFAULT_LAYOUTS)
+    # 抹零 on sales paid (partly) in cash: none, jiao (drop the fen), yuan.
+    cash_rounding: CashRounding = CashRounding.NONE
 
     @property
     def zone(self) -> ZoneInfo:
@@ -69,6 +72,7 @@ def _from_dict(data: dict) -> Config:
     store = data.get("store", {})
     server = data.get("server", {})
     catalog = data.get("catalog", {})
+    sales = data.get("sales", {})
     kwargs: dict = {}
     for key, attr in (
         ("id", "store_id"),
@@ -85,6 +89,11 @@ def _from_dict(data: dict) -> Config:
         kwargs["database"] = Path(server["database"])
     if "token_ttl_minutes" in server:
         kwargs["token_ttl"] = timedelta(minutes=int(server["token_ttl_minutes"]))
+    if "cash_rounding" in sales:
+        try:
+            kwargs["cash_rounding"] = CashRounding(sales["cash_rounding"])
+        except ValueError as exc:
+            raise ConfigError("[sales] cash_rounding: none, jiao or yuan") from exc
     if "variable_measure" in catalog:
         try:
             kwargs["scale_layouts"] = tuple(

@@ -13,6 +13,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import grpc
@@ -25,6 +26,7 @@ from store_server.clock import Clock
 from store_server.db.audit_log import append_audit
 from store_server.db.database import Database
 from store_server.domain import errors as e
+from store_server.domain.permissions import Permission
 from store_server.rpc_rules import GUARDED_PREFIX, RULES, RpcRule
 from tillpoint.v1 import common_pb2
 
@@ -42,17 +44,46 @@ _CODES: list[tuple[type[e.DomainError], grpc.StatusCode]] = [
 # Refusals worth an audit entry even on RPCs that are not audited themselves.
 _AUDITED_REFUSALS = (e.PermissionDenied, e.ResourceExhausted)
 
-_principals: weakref.WeakKeyDictionary[Any, Principal] = weakref.WeakKeyDictionary()
-_principals_lock = threading.Lock()
+
+@dataclass(frozen=True, slots=True)
+class CallAccess:
+    principal: Principal
+    approver: Principal | None  # the supervisor whose override admitted the call
+
+
+_calls: weakref.WeakKeyDictionary[Any, CallAccess] = weakref.WeakKeyDictionary()
+_calls_lock = threading.Lock()
+
+
+def access_of(context: grpc.ServicerContext) -> CallAccess:
+    with _calls_lock:
+        access = _calls.get(context)
+    if access is None:  # only a public RPC could get here, and those never ask
+        raise e.Unauthenticated("not logged in")
+    return access
 
 
 def principal_of(context: grpc.ServicerContext) -> Principal:
     """The operator the interceptor authenticated for this call."""
-    with _principals_lock:
-        principal = _principals.get(context)
-    if principal is None:  # only a public RPC could get here, and those never ask
-        raise e.Unauthenticated("not logged in")
-    return principal
+    return access_of(context).principal
+
+
+def require(
+    auth: Authenticator, principal: Principal, permission: Permission, override: Any, *, field: str
+) -> Principal | None:
+    """Admit `principal` for `permission`, or a supervisor's override in `override`.
+
+    Returns the approving supervisor, or None when the caller may act alone.
+    Used by the interceptor for a method's fixed permission, and by servicers
+    whose permission depends on the request (a return without a receipt).
+    """
+    if principal.can(permission):
+        return None
+    if override is None or not getattr(override, "operator_id", ""):
+        raise _Denied(principal, permission)
+    return auth.verify_override(
+        override.operator_id, override.pin, principal.device_id, permission, field=field
+    )
 
 
 def status_code_of(error: e.DomainError) -> grpc.StatusCode:
@@ -134,7 +165,7 @@ class TillpointInterceptor(grpc.ServerInterceptor):
         started = time.perf_counter()
         principal = None
         try:
-            principal = self._admit(method, rule, context)
+            principal = self._admit(method, rule, context, request)
             response = inner(request, context)
         except Exception as exc:
             self._fail(method, rule, request, principal, context, exc)
@@ -155,7 +186,7 @@ class TillpointInterceptor(grpc.ServerInterceptor):
     ) -> Iterator[Any]:
         principal = None
         try:
-            principal = self._admit(method, rule, context)
+            principal = self._admit(method, rule, context, request)
             yield from inner(request, context)
         except Exception as exc:
             self._fail(method, rule, request, principal, context, exc)
@@ -167,7 +198,7 @@ class TillpointInterceptor(grpc.ServerInterceptor):
     # -- steps ---------------------------------------------------------------
 
     def _admit(
-        self, method: str, rule: RpcRule | None, context: grpc.ServicerContext
+        self, method: str, rule: RpcRule | None, context: grpc.ServicerContext, request: Any
     ) -> Principal | None:
         if rule is None:
             raise e.PermissionDenied(f"{method} is not open to any role", reason="UNKNOWN_RPC")
@@ -177,16 +208,23 @@ class TillpointInterceptor(grpc.ServerInterceptor):
         bearer = metadata.get("authorization", "")
         token = bearer[7:] if bearer.lower().startswith("bearer ") else ""
         principal = self._auth.authenticate(token, metadata.get("x-device-id", ""))
-        with _principals_lock:
-            _principals[context] = principal
+        with _calls_lock:
+            _calls[context] = CallAccess(principal, None)
         if rule.permission is not None and not principal.can(rule.permission):
-            raise _Denied(principal, rule.permission)
+            if not rule.override_field:
+                raise _Denied(principal, rule.permission)
+            override = getattr(request, rule.override_field)
+            approver = require(
+                self._auth, principal, rule.permission, override, field=rule.override_field
+            )
+            with _calls_lock:
+                _calls[context] = CallAccess(principal, approver)
         return principal
 
     @staticmethod
     def _release(context: grpc.ServicerContext) -> None:
-        with _principals_lock:
-            _principals.pop(context, None)
+        with _calls_lock:
+            _calls.pop(context, None)
 
     def _fail(
         self,
@@ -223,8 +261,13 @@ class TillpointInterceptor(grpc.ServerInterceptor):
         outcome: str,
         detail: dict[str, object] | None = None,
     ) -> None:
-        if outcome == "OK" and (rule is None or not rule.audited):
+        with _calls_lock:
+            access = _calls.get(context)
+        approver = access.approver if access is not None else None
+        if outcome == "OK" and (rule is None or not rule.audited) and approver is None:
             return
+        if approver is not None:
+            detail = {**(detail or {}), "approved_by": approver.operator_id}
         if principal is not None:
             operator, device = principal.operator_id, principal.device_id
         else:

@@ -23,10 +23,14 @@ class RpcRule:
     audit_target: Callable[[Message], str] | None = None
     # For public calls, the device the request itself names.
     audit_device: Callable[[Message], str] | None = None
+    # The request field that may carry a supervisor's credentials (an Override)
+    # standing in for a permission the caller lacks; such calls are audited.
+    override_field: str = ""
 
 
 AUTH = "/tillpoint.v1.AuthService/"
 CATALOG = "/tillpoint.v1.CatalogService/"
+SALES = "/tillpoint.v1.SalesService/"
 
 RULES: dict[str, RpcRule] = {
     "/tillpoint.v1.DiagnosticsService/Echo": RpcRule(public=True),
@@ -48,6 +52,61 @@ RULES: dict[str, RpcRule] = {
         audit_target=lambda r: f"product:{getattr(r, 'product_id', '')}",
     ),
 }
+_SELL = RpcRule(permission=Permission.SELL)
+for _name in (
+    "OpenShift",
+    "CashMovement",
+    "XReport",
+    "CreateBasket",
+    "GetBasket",
+    "AddItem",
+    "SetQuantity",
+    "VoidLine",
+    "ClearBasket",
+    "TotalBasket",
+    "BackOutTotal",
+    "HoldBasket",
+    "ListHeldBaskets",
+    "ResumeBasket",
+    "CommitSale",
+    "GetReceipt",
+    # A return without a receipt also needs refund: checked by the servicer,
+    # since it depends on the request.
+    "ReturnItems",
+):
+    RULES[SALES + _name] = _SELL
+RULES.update(
+    {
+        SALES + "CloseShift": RpcRule(permission=Permission.SELL, audited=True),
+        SALES + "NoSale": RpcRule(
+            permission=Permission.NO_SALE, audited=True, override_field="supervisor"
+        ),
+        SALES + "GiftLine": RpcRule(
+            permission=Permission.GIFT_LINE,
+            audited=True,
+            override_field="supervisor",
+            audit_target=lambda r: f"line:{getattr(r, 'line_id', '')}",
+        ),
+        SALES + "OverridePrice": RpcRule(
+            permission=Permission.PRICE_OVERRIDE,
+            audited=True,
+            override_field="supervisor",
+            audit_target=lambda r: f"line:{getattr(r, 'line_id', '')}",
+        ),
+        SALES + "CloseDay": RpcRule(
+            permission=Permission.DAY_CLOSE,
+            audited=True,
+            override_field="supervisor",
+            audit_target=lambda r: getattr(r, "business_day", ""),
+        ),
+        SALES + "ReopenDay": RpcRule(
+            permission=Permission.DAY_REOPEN,
+            audited=True,
+            override_field="supervisor",
+            audit_target=lambda r: getattr(r, "business_day", ""),
+        ),
+    }
+)
 
 # Services of other packages (health checking, reflection) are standard and public.
 GUARDED_PREFIX = "/tillpoint."

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 import grpc
 from sqlalchemy import insert, select
 
@@ -16,6 +14,7 @@ from store_server.db.unit_of_work import Actor, unit_of_work
 from store_server.domain import catalog as rules
 from store_server.domain.barcodes import normalize_code, parse_scale_label, validate_gtin
 from store_server.domain.errors import InvalidArgument, NotFound
+from store_server.domain.ids import check_uuid
 from store_server.domain.money import check_fen
 from store_server.interceptor import principal_of
 from store_server.prices import PriceScheduler, apply_due_in
@@ -147,7 +146,7 @@ class CatalogService(catalog_pb2_grpc.CatalogServiceServicer):
         self, request: catalog_pb2.SchedulePriceChangeRequest, context: grpc.ServicerContext
     ):
         principal = principal_of(context)
-        change_id = _check_uuid(request.change_id, "change_id")
+        change_id = check_uuid(request.change_id, "change_id")
         retail = check_fen(request.retail_price.fen, field="retail_price", allow_zero=False)
         member = check_fen(request.member_price.fen, field="member_price") or None
         if member is not None and member > retail:
@@ -206,10 +205,3 @@ class CatalogService(catalog_pb2_grpc.CatalogServiceServicer):
             effective_at=convert.ts(row.effective_at),
             applied=row.applied_at is not None,
         )
-
-
-def _check_uuid(text: str, field: str) -> str:
-    try:
-        return str(uuid.UUID(text))
-    except ValueError as exc:
-        raise InvalidArgument(field, "must be a UUID the client generated") from exc

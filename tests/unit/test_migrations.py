@@ -9,7 +9,7 @@ from alembic.runtime.migration import MigrationContext
 
 from store_server.db import migrate
 from store_server.db.database import Database
-from store_server.db.models import Base
+from store_server.db.schema import metadata
 
 
 def test_migrations_reach_head_and_match_the_models(tmp_path: Path) -> None:
@@ -17,7 +17,7 @@ def test_migrations_reach_head_and_match_the_models(tmp_path: Path) -> None:
     migrate.upgrade(db)
     assert migrate.current_revision(db) == migrate.head_revision()
     with db.writer.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
     db.dispose()
     assert diff == []
 

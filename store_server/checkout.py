@@ -1,0 +1,225 @@
+"""Committing a sale: price, settle the tender, write everything in one transaction.
+
+The till generates the sale id. A replay of the same id (a retry after a
+lost answer, before or after a server restart) returns the first sale and
+writes nothing; so a till can always retry a commit it is unsure about.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Connection, insert, select
+
+from store_server.auth import Principal
+from store_server.baskets import Baskets
+from store_server.clock import Clock
+from store_server.config import Config
+from store_server.db import basket_repo, shift_repo, stock_repo
+from store_server.db.database import Database
+from store_server.db.sales_models import Currency as CurrencyRow
+from store_server.db.sales_models import ReturnDoc, Sale, SaleLine, SalePayment
+from store_server.db.unit_of_work import Actor, unit_of_work
+from store_server.domain.allocation import allocate
+from store_server.domain.business_day import receipt_number
+from store_server.domain.errors import FailedPrecondition, NotFound
+from store_server.domain.ids import check_uuid
+from store_server.domain.receipt import Receipt, ReceiptAdjustment, ReceiptLine, ReceiptPayment
+from store_server.domain.tender import TENDER_NAMES, Currency, PaymentInput, settle
+from store_server.shifts import Shifts
+
+
+class Checkout:
+    def __init__(
+        self, db: Database, config: Config, clock: Clock, baskets: Baskets, shifts: Shifts
+    ) -> None:
+        self._db = db
+        self._cfg = config
+        self._clock = clock
+        self._baskets = baskets
+        self._shifts = shifts
+
+    def commit(
+        self, who: Principal, sale_id: str, basket_id: str, payments: list[PaymentInput]
+    ) -> tuple[Receipt, bool]:
+        """Returns the receipt and whether this call wrote it (False for a replay)."""
+        sale_id = check_uuid(sale_id, "sale_id")
+        basket_id = check_uuid(basket_id, "basket_id")
+        with self._db.read() as conn:
+            found = self._existing(conn, sale_id)
+        if found is not None:
+            return found, False
+        now = self._clock.now()
+        with unit_of_work(self._db, Actor(who.operator_id, who.device_id), now) as uow:
+            conn = uow.conn
+            found = self._existing(conn, sale_id)  # a concurrent retry won the race
+            if found is not None:
+                return found, False
+            basket = basket_repo.load(conn, basket_id)
+            if basket is None or basket.device_id != who.device_id:
+                raise NotFound(f"no basket {basket_id} on this till", reason="UNKNOWN_BASKET")
+            if basket.status != "open":
+                raise FailedPrecondition(f"the basket is {basket.status}", reason="BASKET_NOT_OPEN")
+            if not basket.lines:
+                raise FailedPrecondition("the basket is empty", reason="EMPTY_BASKET")
+            shift = self._shifts.current(conn, who)
+            day = self._shifts.today()
+            if shift_repo.day_is_closed(conn, day):
+                raise FailedPrecondition(
+                    f"business day {day} is closed: a supervisor must reopen it",
+                    reason="DAY_CLOSED",
+                )
+            priced = self._baskets.view(basket).priced
+            currencies = {
+                r.code: Currency(r.code, r.rate_micro) for r in conn.execute(select(CurrencyRow))
+            }
+            tender = settle(
+                priced.total_fen, payments, rounding=self._cfg.cash_rounding, currencies=currencies
+            )
+
+            seq = uow.next_value(f"receipt:{self._cfg.store_id}:{day}")
+            receipt_no = receipt_number(self._cfg.store_id, date.fromisoformat(day), seq)
+            shares = allocate(tender.rounding_fen, [p.net_amount_fen for p in priced.lines])
+            lines, line_rows = [], []
+            for no, (line, p, share) in enumerate(
+                zip(basket.lines, priced.lines, shares, strict=True), start=1
+            ):
+                lines.append(
+                    ReceiptLine(
+                        line_no=no,
+                        name=line.name,
+                        sku=line.sku,
+                        quantity_milli=line.quantity_milli,
+                        unit=line.unit,
+                        unit_price_fen=line.unit_price_fen,
+                        base_amount_fen=p.base_amount_fen,
+                        adjustments=tuple(
+                            ReceiptAdjustment(a.code, a.name, a.amount_fen) for a in p.adjustments
+                        ),
+                        net_amount_fen=p.net_amount_fen,
+                        pack_factor=line.pack_factor,
+                    )
+                )
+                line_rows.append(
+                    {
+                        "sale_id": sale_id,
+                        "line_no": no,
+                        "product_id": line.product_id,
+                        "quantity_milli": line.quantity_milli,
+                        "pack_factor": line.pack_factor,
+                        "base_amount_fen": p.base_amount_fen,
+                        "net_amount_fen": p.net_amount_fen,
+                        "paid_fen": p.net_amount_fen + share,
+                        "tax_rate_bp": line.tax_rate_bp,
+                        "gift": line.gift,
+                    }
+                )
+            receipt = Receipt(
+                kind="sale",
+                store_id=self._cfg.store_id,
+                store_name=self._cfg.store_name,
+                receipt_no=receipt_no,
+                business_day=day,
+                at=now.isoformat(),
+                operator_id=who.operator_id,
+                device_id=who.device_id,
+                lines=tuple(lines),
+                subtotal_fen=priced.subtotal_fen,
+                discount_fen=priced.discount_fen,
+                rounding_fen=tender.rounding_fen,
+                total_fen=tender.payable_fen,
+                payments=tuple(
+                    ReceiptPayment(
+                        kind=p.kind.value,
+                        name=TENDER_NAMES[p.kind],
+                        tendered_fen=p.tendered_fen,
+                        applied_fen=p.applied_fen,
+                        currency=p.currency,
+                        foreign_amount_minor=p.foreign_amount_minor,
+                        reference=p.reference,
+                    )
+                    for p in tender.payments
+                ),
+                change_fen=tender.change_fen,
+                forfeited_fen=tender.forfeited_fen,
+            )
+            conn.execute(
+                insert(Sale).values(
+                    sale_id=sale_id,
+                    receipt_no=receipt_no,
+                    store_id=self._cfg.store_id,
+                    business_day=day,
+                    shift_id=shift.shift_id,
+                    device_id=who.device_id,
+                    operator_id=who.operator_id,
+                    basket_id=basket_id,
+                    member_id=basket.member_id,
+                    subtotal_fen=priced.subtotal_fen,
+                    discount_fen=priced.discount_fen,
+                    rounding_fen=tender.rounding_fen,
+                    total_fen=tender.payable_fen,
+                    change_fen=tender.change_fen,
+                    created_at=now,
+                    receipt=receipt.to_json(),
+                )
+            )
+            conn.execute(insert(SaleLine), line_rows)
+            conn.execute(
+                insert(SalePayment),
+                [
+                    {
+                        "sale_id": sale_id,
+                        "seq": i,
+                        "kind": p.kind.value,
+                        "tendered_fen": p.tendered_fen,
+                        "applied_fen": p.applied_fen,
+                        "currency": p.currency,
+                        "foreign_amount_minor": p.foreign_amount_minor,
+                        "rate_micro": p.rate_micro,
+                        "reference": p.reference,
+                    }
+                    for i, p in enumerate(tender.payments, start=1)
+                ],
+            )
+            # A case of 24 takes 24 units off the shelf.
+            stock_repo.record(
+                conn,
+                [
+                    (line.product_id, -line.quantity_milli * line.pack_factor)
+                    for line in basket.lines
+                ],
+                kind="sale",
+                source_id=sale_id,
+                at=now,
+            )
+            basket_repo.update_basket(
+                conn, basket_id, status="committed", sale_id=sale_id, totalled=True
+            )
+            uow.audit(
+                "sale.commit",
+                receipt_no,
+                detail={
+                    "sale_id": sale_id,
+                    "total_fen": tender.payable_fen,
+                    "lines": len(lines),
+                    "change_fen": tender.change_fen,
+                },
+            )
+            uow.change("sale", sale_id, {"receipt": receipt.to_json(), "shift_id": shift.shift_id})
+        return receipt, True
+
+    @staticmethod
+    def _existing(conn: Connection, sale_id: str) -> Receipt | None:
+        text = conn.execute(select(Sale.receipt).where(Sale.sale_id == sale_id)).scalar()
+        return Receipt.from_json(text) if text is not None else None
+
+    def receipt(self, receipt_no: str) -> Receipt:
+        with self._db.read() as conn:
+            text = conn.execute(select(Sale.receipt).where(Sale.receipt_no == receipt_no)).scalar()
+            if text is None:
+                text = conn.execute(
+                    select(ReturnDoc.receipt).where(ReturnDoc.receipt_no == receipt_no)
+                ).scalar()
+        if text is None:
+            raise NotFound(f"no receipt {receipt_no}", reason="UNKNOWN_RECEIPT")
+        return Receipt.from_json(text)

@@ -1,0 +1,9 @@
+"""The whole schema: importing this registers every table on Base.metadata."""
+
+from __future__ import annotations
+
+from store_server.db import sales_models
+from store_server.db.models import Base
+
+metadata = Base.metadata
+__all__ = ["metadata", "sales_models"]

@@ -1,0 +1,35 @@
+"""Splitting an amount over parts so the parts always sum to the whole.
+
+Used for the sale's rounding over its lines and for refunds over the
+original tenders. Cumulative use (allocate what has been returned so far,
+minus what was allocated before) keeps a series of partial refunds summing
+exactly to a full one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from store_server.domain.money import div_round_half_up
+
+
+def allocate(total: int, weights: Sequence[int]) -> list[int]:
+    """Split `total` in proportion to `weights`; the largest weight takes the remainder."""
+    if not weights:
+        return []
+    weight_sum = sum(weights)
+    if weight_sum <= 0:
+        parts = [0] * len(weights)
+        parts[0] = total
+        return parts
+    parts = [div_round_half_up(total * w, weight_sum) for w in weights]
+    largest = max(range(len(weights)), key=lambda i: (weights[i], -i))
+    parts[largest] += total - sum(parts)
+    return parts
+
+
+def share(amount: int, part: int, whole: int) -> int:
+    """`amount` x part / whole, rounded half up (part of a line returned)."""
+    if whole <= 0:
+        return 0
+    return div_round_half_up(amount * part, whole)

@@ -1,0 +1,87 @@
+"""The structured receipt: everything a printer or a screen shows, frozen at commit.
+
+Kept as plain data (and JSON in the database) so a reprint is identical to
+the first print but for the copy mark, whatever changed in the catalog since.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptAdjustment:
+    code: str
+    name: str
+    amount_fen: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptLine:
+    line_no: int
+    name: str
+    sku: str
+    quantity_milli: int
+    unit: str
+    unit_price_fen: int
+    base_amount_fen: int
+    adjustments: tuple[ReceiptAdjustment, ...]
+    net_amount_fen: int
+    pack_factor: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptPayment:
+    kind: str
+    name: str
+    tendered_fen: int
+    applied_fen: int
+    currency: str = ""
+    foreign_amount_minor: int = 0
+    reference: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    kind: str  # "sale" or "return"
+    store_id: str
+    store_name: str
+    receipt_no: str
+    business_day: str
+    at: str  # UTC ISO-8601
+    operator_id: str
+    device_id: str
+    lines: tuple[ReceiptLine, ...]
+    subtotal_fen: int
+    discount_fen: int
+    rounding_fen: int
+    total_fen: int
+    payments: tuple[ReceiptPayment, ...]
+    change_fen: int = 0
+    forfeited_fen: int = 0
+    original_receipt_no: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def barcode(self) -> str:
+        """What the receipt prints as a barcode: scanned back for a return."""
+        return self.receipt_no
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))
+
+    @staticmethod
+    def from_json(text: str) -> Receipt:
+        data = json.loads(text)
+        data["lines"] = tuple(
+            ReceiptLine(
+                **{
+                    **line,
+                    "adjustments": tuple(ReceiptAdjustment(**a) for a in line["adjustments"]),
+                }
+            )
+            for line in data["lines"]
+        )
+        data["payments"] = tuple(ReceiptPayment(**p) for p in data["payments"])
+        return Receipt(**data)

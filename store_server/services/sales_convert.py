@@ -1,0 +1,186 @@
+"""proto <-> domain for the SalesService."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from store_server.baskets import BasketView
+from store_server.db.shift_repo import ShiftRow
+from store_server.domain.errors import InvalidArgument
+from store_server.domain.receipt import Receipt
+from store_server.domain.tender import TENDER_NAMES, PaymentInput, TenderKind
+from store_server.services.convert import money, ts
+from store_server.shifts import ShiftReport
+from tillpoint.v1 import common_pb2, sales_pb2
+
+_STATUS = {
+    "open": sales_pb2.BASKET_STATUS_OPEN,
+    "held": sales_pb2.BASKET_STATUS_HELD,
+    "committed": sales_pb2.BASKET_STATUS_COMMITTED,
+    "cleared": sales_pb2.BASKET_STATUS_CLEARED,
+}
+_TENDERS = {
+    sales_pb2.TENDER_KIND_CASH: TenderKind.CASH,
+    sales_pb2.TENDER_KIND_BANK_CARD: TenderKind.BANK_CARD,
+    sales_pb2.TENDER_KIND_MOBILE: TenderKind.MOBILE,
+    sales_pb2.TENDER_KIND_FOREIGN_CASH: TenderKind.FOREIGN_CASH,
+    sales_pb2.TENDER_KIND_GIFT_VOUCHER: TenderKind.GIFT_VOUCHER,
+}
+MAX_PAYMENTS = 20
+
+
+def payments(items: list[sales_pb2.Payment]) -> list[PaymentInput]:
+    if len(items) > MAX_PAYMENTS:
+        raise InvalidArgument("payments", f"at most {MAX_PAYMENTS} payments")
+    out = []
+    for i, p in enumerate(items):
+        kind = _TENDERS.get(p.kind)
+        if kind is None:
+            raise InvalidArgument(f"payments[{i}].kind", "unknown tender kind")
+        if not p.currency.isascii() or len(p.currency) > 3:
+            raise InvalidArgument(f"payments[{i}].currency", "a three-letter currency code")
+        out.append(
+            PaymentInput(
+                kind=kind,
+                amount_fen=p.amount.fen,
+                currency=p.currency.upper(),
+                foreign_amount_minor=p.foreign_amount_minor,
+                reference=p.reference.strip(),
+            )
+        )
+    return out
+
+
+def basket(view: BasketView) -> sales_pb2.Basket:
+    b = view.basket
+    out = sales_pb2.Basket(
+        basket_id=b.basket_id,
+        status=_STATUS.get(b.status, 0),
+        totalled=b.totalled,
+        subtotal=money(view.priced.subtotal_fen),
+        discount=money(view.priced.discount_fen),
+        total=money(view.priced.total_fen),
+        item_count=len(b.lines),
+        created_at=ts(b.created_at),
+        sale_id=b.sale_id or "",
+    )
+    if b.held_at is not None:
+        out.held_at.CopyFrom(ts(b.held_at))
+    for line, priced in zip(b.lines, view.priced.lines, strict=True):
+        out.lines.add(
+            line_id=line.line_id,
+            product_id=line.product_id,
+            sku=line.sku,
+            name=line.name,
+            code=line.code,
+            pack_factor=line.pack_factor,
+            quantity=common_pb2.Quantity(milli=line.quantity_milli),
+            unit_price=money(
+                line.override_unit_price_fen
+                if line.override_unit_price_fen is not None
+                else line.unit_price_fen
+            ),
+            base_amount=money(priced.base_amount_fen),
+            adjustments=[
+                sales_pb2.LineAdjustment(code=a.code, name=a.name, amount=money(a.amount_fen))
+                for a in priced.adjustments
+            ],
+            net_amount=money(priced.net_amount_fen),
+            weighed=line.weighed,
+            gift=line.gift,
+            unit=line.unit,
+        )
+    return out
+
+
+def receipt(r: Receipt, *, copy: bool = False) -> sales_pb2.Receipt:
+    return sales_pb2.Receipt(
+        store_id=r.store_id,
+        store_name=r.store_name,
+        receipt_no=r.receipt_no,
+        business_day=r.business_day,
+        at=ts(datetime.fromisoformat(r.at)),
+        operator_id=r.operator_id,
+        device_id=r.device_id,
+        lines=[
+            sales_pb2.ReceiptLine(
+                line_no=line.line_no,
+                name=line.name,
+                sku=line.sku,
+                quantity=common_pb2.Quantity(milli=line.quantity_milli),
+                unit=line.unit,
+                unit_price=money(line.unit_price_fen),
+                base_amount=money(line.base_amount_fen),
+                adjustments=[
+                    sales_pb2.LineAdjustment(code=a.code, name=a.name, amount=money(a.amount_fen))
+                    for a in line.adjustments
+                ],
+                net_amount=money(line.net_amount_fen),
+                pack_factor=line.pack_factor,
+            )
+            for line in r.lines
+        ],
+        subtotal=money(r.subtotal_fen),
+        discount=money(r.discount_fen),
+        rounding=money(r.rounding_fen),
+        total=money(r.total_fen),
+        payments=[
+            sales_pb2.ReceiptPayment(
+                kind=p.kind,
+                name=p.name,
+                tendered=money(p.tendered_fen),
+                applied=money(p.applied_fen),
+                currency=p.currency,
+                foreign_amount_minor=p.foreign_amount_minor,
+                reference=p.reference,
+            )
+            for p in r.payments
+        ],
+        change=money(r.change_fen),
+        forfeited=money(r.forfeited_fen),
+        barcode=r.barcode,
+        copy=copy,
+        kind=r.kind,
+        original_receipt_no=r.original_receipt_no,
+    )
+
+
+def shift(s: ShiftRow) -> sales_pb2.Shift:
+    return sales_pb2.Shift(
+        shift_id=s.shift_id,
+        device_id=s.device_id,
+        operator_id=s.operator_id,
+        business_day=s.business_day,
+        float=money(s.float_fen),
+        opened_at=ts(s.opened_at),
+        closed=s.closed_at is not None,
+    )
+
+
+def shift_report(r: ShiftReport) -> sales_pb2.ShiftReport:
+    f = r.figures
+    out = sales_pb2.ShiftReport(
+        shift=shift(r.shift),
+        final=r.final,
+        sales_count=f.sales_count,
+        sales_total=money(f.sales_total_fen),
+        returns_count=f.returns_count,
+        returns_total=money(f.returns_total_fen),
+        discounts_total=money(f.discounts_fen),
+        rounding_total=money(f.rounding_fen),
+        cash_in=money(f.cash_in_fen),
+        cash_out=money(f.cash_out_fen),
+        no_sale_count=f.no_sale_count,
+        expected_cash=money(r.expected_cash_fen),
+    )
+    for kind, (amount, count) in sorted(f.tenders.items()):
+        out.tenders.add(
+            kind=kind,
+            name=TENDER_NAMES.get(TenderKind(kind), kind),
+            amount=money(amount),
+            count=count,
+        )
+    if r.counted_cash_fen is not None:
+        out.counted_cash.CopyFrom(money(r.counted_cash_fen))
+        out.over_short.CopyFrom(money(r.over_short_fen))
+    return out
