@@ -19,6 +19,7 @@ from unittest import mock
 import pytest
 
 from store_server.cli.main import main
+from store_server.db import migrate
 from tests.support import catalog_fixture as cf
 
 
@@ -47,7 +48,7 @@ def test_installed_console_script(tmp_path: Path) -> None:
         [str(script), "init"], env=env, capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stderr
-    assert "at schema 0001" in done.stdout
+    assert f"at schema {migrate.head_revision()}" in done.stdout
     bad = subprocess.run(
         [str(script), "import-products", str(tmp_path / "missing.csv")],
         env=env,
