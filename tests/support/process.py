@@ -50,9 +50,8 @@ class ServerProcess:
             match = re.search(r"listening on 127\.0\.0\.1:(\d+)", line)
             if match:
                 self.port = int(match.group(1))
-                proc = self.proc
                 # Keep draining so the server never blocks on a full pipe.
-                threading.Thread(target=lambda: self.output.extend(proc.stdout),
+                threading.Thread(target=self.output.extend, args=(self.proc.stdout,),
                                  daemon=True).start()
                 return
         self.kill()
