@@ -36,6 +36,9 @@ def catalog_db(count: int) -> Path:
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
     path = BENCH_DIR / f"catalog-{count}.db"
     if path.exists():
+        db = Database(path, synchronous="NORMAL")
+        migrate.upgrade(db)  # a store built by an older version: bring it to head
+        db.dispose()
         return path
     print(f"building a {count:,}-product store in {path} (once)", file=sys.stderr)
     partial = path.with_suffix(".partial")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import signal
 import sys
@@ -30,6 +31,11 @@ def main(argv: list[str] | None = None) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     store.start()
+    # Objects alive after start-up (modules, statements, the catalog cache)
+    # live for good: keep them out of every GC pass, and collect less often,
+    # which trims the scan's tail latency (measured by `make bench`).
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
     print(
         f"Tillpoint store {config.store_id} listening on {store.address} "
         f"(database {config.database})",

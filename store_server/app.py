@@ -68,6 +68,7 @@ class StoreServer:
         return f"{host}:{self.port}"
 
     def start(self) -> None:
+        self.db.start_checkpointer()
         self.server.start()
         self.prices.ensure_current(self.clock.now())
         threading.Thread(target=self._tick, name="price-tick", daemon=True).start()

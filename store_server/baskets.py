@@ -7,8 +7,10 @@ that lost the answer to a scan can send it again without selling twice.
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import Connection
 
@@ -76,6 +78,12 @@ class Baskets:
         self._cfg = config
         self._clock = clock
         self._prices = prices
+        # Open and held baskets, as committed. The database stays the truth;
+        # this process is its only writer, so the copy is set inside each
+        # write transaction (while the writer is held) and dropped if that
+        # transaction does not commit. It saves a two-query read per scan.
+        self._cache: dict[str, StoredBasket] = {}
+        self._cache_lock = threading.Lock()
 
     # -- reading -------------------------------------------------------------
 
@@ -91,12 +99,12 @@ class Baskets:
 
     def get(self, who: Principal, basket_id: str) -> BasketView:
         with self._db.read() as conn:
-            return self.view(self._own(conn, who, basket_id))
+            return self.view(self.own(conn, who, basket_id, writing=False))
 
     def list_held(self, who: Principal) -> list[BasketView]:
         with self._db.read() as conn:
             ids = basket_repo.held_for_device(conn, who.device_id)
-            return [self.view(self._own(conn, who, bid)) for bid in ids]
+            return [self.view(self.own(conn, who, bid, writing=False)) for bid in ids]
 
     # -- writing -------------------------------------------------------------
 
@@ -114,7 +122,7 @@ class Baskets:
                 )
             elif existing.device_id != who.device_id:
                 raise InvalidArgument("basket_id", "already used by another till")
-            return self.view(self._own(uow.conn, who, basket_id))
+            return self.view(self._reload(uow, who, basket_id))
 
     def add_item(
         self,
@@ -136,10 +144,7 @@ class Baskets:
         self._prices.ensure_current(self._clock.now())
         with self._uow(who) as uow:
             basket = self._own(uow.conn, who, basket_id)
-            owner = basket_repo.line_owner(uow.conn, line_id)
-            if owner is not None:
-                if owner[0] != basket.basket_id:
-                    raise InvalidArgument("line_id", "already used in another basket")
+            if any(line.line_id == line_id for line in basket.lines):
                 return self.view(basket)  # a replay: the line is there already
             self._check_scanning(basket)
             if len(basket.lines) >= MAX_LINES:
@@ -147,8 +152,37 @@ class Baskets:
             values = self._resolve(
                 uow, code=code, product_id=product_id, quantity_milli=quantity_milli
             )
-            basket_repo.add_line(uow.conn, basket.basket_id, line_id=line_id, **values)
-            return self.view(self._own(uow.conn, who, basket_id))
+            product = values.pop("product")
+            seq = max((line.seq for line in basket.lines), default=0) + 1
+            try:
+                basket_repo.add_line(uow.conn, basket.basket_id, seq, line_id=line_id, **values)
+            except sqlite3.IntegrityError:  # a plain DB-API insert (db.fast)
+                # The id is taken: a voided line of this basket, or another basket's.
+                owner = basket_repo.line_owner(uow.conn, line_id)
+                if owner is not None and owner[0] == basket.basket_id:
+                    return self.view(basket)
+                raise InvalidArgument("line_id", "already used in another basket") from None
+            # The new basket is the loaded one plus this line: no second read.
+            line = StoredLine(
+                line_id=line_id,
+                seq=seq,
+                product_id=product.id,
+                sku=product.sku,
+                name=product.name,
+                unit=product.unit,
+                weighed=product.weighed,
+                tax_rate_bp=product.tax_rate_bp,
+                code=values["code"],
+                pack_factor=values["pack_factor"],
+                quantity_milli=values["quantity_milli"],
+                unit_price_fen=values["unit_price_fen"],
+                member_unit_price_fen=values["member_unit_price_fen"],
+                fixed_amount_fen=values["fixed_amount_fen"],
+                override_unit_price_fen=None,
+                override_by=None,
+                gift=False,
+            )
+            return self.view(self._store(uow, replace(basket, lines=(*basket.lines, line))))
 
     def set_quantity(
         self, who: Principal, basket_id: str, line_id: str, quantity_milli: int
@@ -161,7 +195,7 @@ class Baskets:
                 raise FailedPrecondition("a scale label's weight cannot be changed: scan again")
             check_quantity(quantity_milli, weighed=line.weighed)
             basket_repo.update_line(uow.conn, line.line_id, quantity_milli=quantity_milli)
-            return self.view(self._own(uow.conn, who, basket_id))
+            return self.view(self._reload(uow, who, basket_id))
 
     def void_line(self, who: Principal, basket_id: str, line_id: str) -> BasketView:
         with self._uow(who) as uow:
@@ -178,7 +212,7 @@ class Baskets:
                     "quantity_milli": line.quantity_milli,
                 },
             )
-            return self.view(self._own(uow.conn, who, basket_id))
+            return self.view(self._reload(uow, who, basket_id))
 
     def clear(self, who: Principal, basket_id: str) -> BasketView:
         with self._uow(who) as uow:
@@ -189,7 +223,7 @@ class Baskets:
             uow.audit(
                 "basket.clear", f"basket:{basket.basket_id}", detail={"lines": len(basket.lines)}
             )
-            return self.view(self._own(uow.conn, who, basket_id))
+            return self.view(self._reload(uow, who, basket_id))
 
     def set_totalled(self, who: Principal, basket_id: str, totalled: bool) -> BasketView:
         with self._uow(who) as uow:
@@ -198,7 +232,7 @@ class Baskets:
             if totalled and not basket.lines:
                 raise FailedPrecondition("the basket is empty", reason="EMPTY_BASKET")
             basket_repo.update_basket(uow.conn, basket.basket_id, totalled=totalled)
-            return self.view(self._own(uow.conn, who, basket_id))
+            return self.view(self._reload(uow, who, basket_id))
 
     def hold(self, who: Principal, basket_id: str) -> BasketView:
         with self._uow(who) as uow:
@@ -211,7 +245,7 @@ class Baskets:
             basket_repo.update_basket(
                 uow.conn, basket.basket_id, status="held", totalled=False, held_at=uow.now
             )
-            return self.view(self._own(uow.conn, who, basket_id))
+            return self.view(self._reload(uow, who, basket_id))
 
     def resume(self, who: Principal, basket_id: str) -> BasketView:
         with self._uow(who) as uow:
@@ -221,7 +255,7 @@ class Baskets:
             if basket.status != "held":
                 raise FailedPrecondition(f"the basket is {basket.status}, not held")
             basket_repo.update_basket(uow.conn, basket.basket_id, status="open", held_at=None)
-            return self.view(self._own(uow.conn, who, basket_id))
+            return self.view(self._reload(uow, who, basket_id))
 
     def gift(
         self, who: Principal, basket_id: str, line_id: str, approver: Principal | None
@@ -233,7 +267,7 @@ class Baskets:
             basket_repo.update_line(
                 uow.conn, line.line_id, gift=True, override_by=(approver or who).operator_id
             )
-            return self.view(self._own(uow.conn, who, basket_id))
+            return self.view(self._reload(uow, who, basket_id))
 
     def override_price(
         self,
@@ -256,20 +290,59 @@ class Baskets:
                 override_unit_price_fen=unit_price_fen,
                 override_by=(approver or who).operator_id,
             )
-            return self.view(self._own(uow.conn, who, basket_id))
+            return self.view(self._reload(uow, who, basket_id))
 
     # -- helpers -------------------------------------------------------------
 
     def _uow(self, who: Principal) -> AbstractContextManager[UnitOfWork]:
-        return unit_of_work(self._db, Actor(who.operator_id, who.device_id), self._clock.now())
+        # Basket edits are transient and re-sent by id: no fsync per scan.
+        return unit_of_work(
+            self._db, Actor(who.operator_id, who.device_id), self._clock.now(), durable=False
+        )
 
-    def _own(self, conn: Connection, who: Principal, basket_id: str) -> StoredBasket:
+    def own(
+        self, conn: Connection, who: Principal, basket_id: str, *, writing: bool = True
+    ) -> StoredBasket:
+        """The caller's basket (from memory when it is there); another till's is NOT_FOUND.
+
+        Only callers inside a write transaction (holding the one writer) may
+        fill the memory copy: a reader's snapshot could be older than a write
+        that lands while it reads.
+        """
         basket_id = check_uuid(basket_id, "basket_id")
-        basket = basket_repo.load(conn, basket_id)
+        with self._cache_lock:
+            basket = self._cache.get(basket_id)
+        if basket is None:
+            basket = basket_repo.load(conn, basket_id)
+            if writing and basket is not None and basket.status in ("open", "held"):
+                with self._cache_lock:
+                    self._cache[basket_id] = basket
         # Another till's basket is answered exactly like a missing one.
         if basket is None or basket.device_id != who.device_id:
             raise NotFound(f"no basket {basket_id} on this till", reason="UNKNOWN_BASKET")
         return basket
+
+    _own = own
+
+    def _reload(self, uow: UnitOfWork, who: Principal, basket_id: str) -> StoredBasket:
+        """Read back what this transaction wrote, and remember it."""
+        basket = basket_repo.load(uow.conn, check_uuid(basket_id, "basket_id"))
+        assert basket is not None and basket.device_id == who.device_id
+        return self._store(uow, basket)
+
+    def _store(self, uow: UnitOfWork, basket: StoredBasket) -> StoredBasket:
+        with self._cache_lock:
+            if basket.status in ("open", "held"):
+                self._cache[basket.basket_id] = basket
+            else:
+                self._cache.pop(basket.basket_id, None)
+        uow.on_rollback(lambda: self.forget(basket.basket_id))
+        return basket
+
+    def forget(self, basket_id: str) -> None:
+        """Drop the in-memory copy (the basket was committed, or a write rolled back)."""
+        with self._cache_lock:
+            self._cache.pop(basket_id, None)
 
     @staticmethod
     def _check_open(basket: StoredBasket) -> None:
@@ -321,7 +394,7 @@ class Baskets:
         if code:
             if code.isdigit() and len(code) in (8, 12, 13):
                 validate_gtin(code)
-            found = catalog_repo.find_by_barcode(conn, store, code)
+            found = catalog_repo.scan_barcode(conn, store, code)
             if found is None:
                 raise NotFound(f"unknown barcode {code}", reason="UNKNOWN_BARCODE")
             product, barcode = found
@@ -364,4 +437,5 @@ class Baskets:
             "unit_price_fen": unit_price,
             "member_unit_price_fen": product.member_price_fen if pack == 1 else None,
             "fixed_amount_fen": fixed,
+            "product": product,  # for the caller; not a column
         }

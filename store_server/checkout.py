@@ -9,15 +9,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, select
 
 from store_server.auth import Principal
 from store_server.baskets import Baskets
 from store_server.clock import Clock
 from store_server.config import Config
-from store_server.db import basket_repo, shift_repo, stock_repo
+from store_server.db import fast, shift_repo, stock_repo
 from store_server.db.database import Database
-from store_server.db.sales_models import Currency as CurrencyRow
 from store_server.db.sales_models import ReturnDoc, Sale, SaleLine, SalePayment
 from store_server.db.unit_of_work import Actor, unit_of_work
 from store_server.domain.allocation import allocate
@@ -27,6 +26,17 @@ from store_server.domain.ids import check_uuid
 from store_server.domain.receipt import Receipt, ReceiptAdjustment, ReceiptLine, ReceiptPayment
 from store_server.domain.tender import TENDER_NAMES, Currency, PaymentInput, settle
 from store_server.shifts import Shifts
+
+# Core tables for the inserts of every sale (see basket_repo on why).
+_SALES = Sale.__table__
+_LINES = SaleLine.__table__
+_PAYMENTS = SalePayment.__table__
+_BASKET_DONE = (
+    "UPDATE baskets SET status = 'committed', totalled = 1, sale_id = ? WHERE basket_id = ?"
+)
+# The reads of every commit, as plain DB-API queries (see db.fast).
+_RECEIPT_OF = "SELECT receipt FROM sales WHERE sale_id = ?"
+_CURRENCIES = "SELECT code, rate_micro FROM currencies"
 
 
 class Checkout:
@@ -45,33 +55,27 @@ class Checkout:
         """Returns the receipt and whether this call wrote it (False for a replay)."""
         sale_id = check_uuid(sale_id, "sale_id")
         basket_id = check_uuid(basket_id, "basket_id")
-        with self._db.read() as conn:
-            found = self._existing(conn, sale_id)
-        if found is not None:
-            return found, False
         now = self._clock.now()
         with unit_of_work(self._db, Actor(who.operator_id, who.device_id), now) as uow:
             conn = uow.conn
-            found = self._existing(conn, sale_id)  # a concurrent retry won the race
+            found = self._existing(conn, sale_id)  # a replay: the first answer again
             if found is not None:
                 return found, False
-            basket = basket_repo.load(conn, basket_id)
-            if basket is None or basket.device_id != who.device_id:
-                raise NotFound(f"no basket {basket_id} on this till", reason="UNKNOWN_BASKET")
+            basket = self._baskets.own(conn, who, basket_id)
             if basket.status != "open":
                 raise FailedPrecondition(f"the basket is {basket.status}", reason="BASKET_NOT_OPEN")
             if not basket.lines:
                 raise FailedPrecondition("the basket is empty", reason="EMPTY_BASKET")
-            shift = self._shifts.current(conn, who)
+            shift_id = shift_repo.open_shift_id(conn, who.device_id)
             day = self._shifts.today()
-            if shift_repo.day_is_closed(conn, day):
+            if shift_repo.day_closed_fast(conn, day):
                 raise FailedPrecondition(
                     f"business day {day} is closed: a supervisor must reopen it",
                     reason="DAY_CLOSED",
                 )
             priced = self._baskets.view(basket).priced
             currencies = {
-                r.code: Currency(r.code, r.rate_micro) for r in conn.execute(select(CurrencyRow))
+                code: Currency(code, rate) for code, rate in fast.execute(conn, _CURRENCIES)
             }
             tender = settle(
                 priced.total_fen, payments, rounding=self._cfg.cash_rounding, currencies=currencies
@@ -143,29 +147,35 @@ class Checkout:
                 change_fen=tender.change_fen,
                 forfeited_fen=tender.forfeited_fen,
             )
-            conn.execute(
-                insert(Sale).values(
-                    sale_id=sale_id,
-                    receipt_no=receipt_no,
-                    store_id=self._cfg.store_id,
-                    business_day=day,
-                    shift_id=shift.shift_id,
-                    device_id=who.device_id,
-                    operator_id=who.operator_id,
-                    basket_id=basket_id,
-                    member_id=basket.member_id,
-                    subtotal_fen=priced.subtotal_fen,
-                    discount_fen=priced.discount_fen,
-                    rounding_fen=tender.rounding_fen,
-                    total_fen=tender.payable_fen,
-                    change_fen=tender.change_fen,
-                    created_at=now,
-                    receipt=receipt.to_json(),
-                )
+            receipt_json = receipt.to_json()
+            fast.insert_rows(
+                conn,
+                _SALES,
+                [
+                    dict(
+                        sale_id=sale_id,
+                        receipt_no=receipt_no,
+                        store_id=self._cfg.store_id,
+                        business_day=day,
+                        shift_id=shift_id,
+                        device_id=who.device_id,
+                        operator_id=who.operator_id,
+                        basket_id=basket_id,
+                        member_id=basket.member_id,
+                        subtotal_fen=priced.subtotal_fen,
+                        discount_fen=priced.discount_fen,
+                        rounding_fen=tender.rounding_fen,
+                        total_fen=tender.payable_fen,
+                        change_fen=tender.change_fen,
+                        created_at=now,
+                        receipt=receipt_json,
+                    )
+                ],
             )
-            conn.execute(insert(SaleLine), line_rows)
-            conn.execute(
-                insert(SalePayment),
+            fast.insert_rows(conn, _LINES, line_rows)
+            fast.insert_rows(
+                conn,
+                _PAYMENTS,
                 [
                     {
                         "sale_id": sale_id,
@@ -192,9 +202,8 @@ class Checkout:
                 source_id=sale_id,
                 at=now,
             )
-            basket_repo.update_basket(
-                conn, basket_id, status="committed", sale_id=sale_id, totalled=True
-            )
+            fast.execute(conn, _BASKET_DONE, (sale_id, basket_id))
+            self._baskets.forget(basket_id)  # reloaded from the database if this rolls back
             uow.audit(
                 "sale.commit",
                 receipt_no,
@@ -205,13 +214,13 @@ class Checkout:
                     "change_fen": tender.change_fen,
                 },
             )
-            uow.change("sale", sale_id, {"receipt": receipt.to_json(), "shift_id": shift.shift_id})
+            uow.change("sale", sale_id, {"receipt": receipt_json, "shift_id": shift_id})
         return receipt, True
 
     @staticmethod
     def _existing(conn: Connection, sale_id: str) -> Receipt | None:
-        text = conn.execute(select(Sale.receipt).where(Sale.sale_id == sale_id)).scalar()
-        return Receipt.from_json(text) if text is not None else None
+        rows = fast.execute(conn, _RECEIPT_OF, (sale_id,))
+        return Receipt.from_json(rows[0][0]) if rows else None
 
     def receipt(self, receipt_no: str) -> Receipt:
         with self._db.read() as conn:

@@ -5,10 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, select
 
+from store_server.db import fast
 from store_server.db.models import AuditEntry
 from store_server.domain.audit_chain import GENESIS, AuditRecord, canonical_detail, entry_hash
+
+_AUDIT = AuditEntry.__table__
+_LAST_SQL = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"
 
 
 def append_audit(
@@ -27,10 +31,9 @@ def append_audit(
     Runs under the single writer, so reading the last hash and appending
     cannot interleave with another append.
     """
-    last = conn.execute(
-        select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
-    ).first()
-    seq, prev = (last.seq + 1, last.hash) if last else (1, GENESIS)
+    last = fast.execute(conn, _LAST_SQL)
+    last = last[0] if last else None
+    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
     row = {
         "seq": seq,
         "at": at.astimezone(UTC).isoformat(timespec="microseconds"),
@@ -43,7 +46,7 @@ def append_audit(
         "prev_hash": prev,
     }
     row["hash"] = entry_hash(**row)
-    conn.execute(insert(AuditEntry).values(**row))
+    fast.insert_rows(conn, _AUDIT, [row])
     return seq
 
 

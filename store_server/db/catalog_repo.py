@@ -122,6 +122,33 @@ def find_by_barcode(
     return product, BarcodeInfo(row.bc_code, row.pack_factor, row.price_fen)
 
 
+def scan_barcode(
+    conn: Connection, store_id: str, code: str
+) -> tuple[ProductInfo, BarcodeInfo] | None:
+    """find_by_barcode for the scan path: without the product's other barcodes,
+    by one plain DB-API query (see db.fast; this runs on every scan)."""
+    rows = conn.connection.driver_connection.execute(_SCAN, (store_id, code)).fetchall()
+    if not rows:
+        return None
+    pack, price, *p = rows[0]
+    product = ProductInfo(
+        id=p[0],
+        sku=p[1],
+        name=p[2],
+        pinyin=p[3],
+        category=p[4],
+        unit=p[5],
+        weighed=bool(p[6]),
+        plu=p[7],
+        tax_rate_bp=p[8],
+        retail_price_fen=p[9],
+        member_price_fen=p[10],
+        status=p[11],
+        revision=p[12],
+    )
+    return product, BarcodeInfo(code, pack, price)
+
+
 def find_by_plu(conn: Connection, store_id: str, plu: str) -> ProductInfo | None:
     return _one(conn, _BY_PLU, {"store_id": store_id, "plu": plu})
 
@@ -183,16 +210,20 @@ def catalog_revision(conn: Connection) -> int:
 # (revision, id) order and are merged, so the whole catalog goes out with two
 # queries and flat memory. Raw SQL and plain tuples: at 100,000 products the
 # per-row cost of Row objects and dataclasses is most of the time.
-_STREAM_PRODUCTS = """
+_PRODUCT_SQL = """
 SELECT p.id, p.sku, p.name, p.pinyin, c.name, p.unit, p.weighed, p.plu, p.tax_rate_bp,
        coalesce(sp.retail_price_fen, p.retail_price_fen),
        coalesce(sp.member_price_fen, p.member_price_fen), p.status, p.revision
 FROM products p
 JOIN categories c ON c.id = p.category_id
 LEFT JOIN store_prices sp ON sp.product_id = p.id AND sp.store_id = ?
-WHERE p.revision > ?
-ORDER BY p.revision, p.id
 """
+_STREAM_PRODUCTS = _PRODUCT_SQL + "WHERE p.revision > ? ORDER BY p.revision, p.id"
+# A scan into a basket: the product and the scanned barcode, one plain query.
+_SCAN = (
+    _PRODUCT_SQL.replace("SELECT ", "SELECT b.pack_factor, b.price_fen, ", 1)
+    + "JOIN barcodes b ON b.product_id = p.id WHERE b.code = ?"
+)
 _STREAM_BARCODES = """
 SELECT b.product_id, b.code, b.pack_factor, b.price_fen
 FROM products p JOIN barcodes b ON b.product_id = p.id

@@ -10,7 +10,9 @@ Readers use their own pool; WAL lets them read while the writer writes.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +20,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, create_engine, event
 
 BUSY_TIMEOUT_MS = 10_000
+log = logging.getLogger(__name__)
 
 
 def _make_engine(path: Path, *, writer: bool, synchronous: str) -> Engine:
@@ -43,6 +46,10 @@ def _make_engine(path: Path, *, writer: bool, synchronous: str) -> Engine:
         cur.execute(f"PRAGMA synchronous={synchronous}")
         cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA foreign_keys=ON")
+        if writer:
+            # Checkpoints run on the background checkpointer, not inside
+            # whichever scan happens to fill the WAL (a latency spike there).
+            cur.execute("PRAGMA wal_autocheckpoint=0")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -63,12 +70,28 @@ class Database:
         self.synchronous = synchronous.upper()
         self.writer = _make_engine(self.path, writer=True, synchronous=self.synchronous)
         self.reader = _make_engine(self.path, writer=False, synchronous=self.synchronous)
+        self._stop = threading.Event()
+        self._checkpointer: threading.Thread | None = None
 
     @contextmanager
-    def write(self) -> Iterator[Connection]:
-        """One write transaction: committed when the block ends, rolled back on error."""
-        with self.writer.begin() as conn:
-            yield conn
+    def write(self, *, durable: bool = True) -> Iterator[Connection]:
+        """One write transaction: committed when the block ends, rolled back on error.
+
+        durable=False commits with synchronous=NORMAL: it survives a crash of
+        the process but may be lost in a power cut. Only for transient state
+        the till can send again by its ids (basket edits); documents (sales,
+        returns, shifts) stay durable. In WAL mode a durable commit also makes
+        every earlier non-durable one durable.
+        """
+        level = self.synchronous if durable else "NORMAL"
+        with self.writer.connect() as conn:
+            raw = conn.connection.driver_connection
+            # SQLite refuses to change it inside a transaction: set it first.
+            if conn.connection.info.get("synchronous") != level:
+                raw.execute(f"PRAGMA synchronous={level}")
+                conn.connection.info["synchronous"] = level
+            with conn.begin():
+                yield conn
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -76,6 +99,35 @@ class Database:
         with self.reader.begin() as conn:
             yield conn
 
+    def start_checkpointer(self, interval: float = 1.0) -> None:
+        """Copy the WAL back into the database file every `interval` seconds.
+
+        PASSIVE never waits for readers or the writer; a checkpoint that could
+        not finish is simply continued next time. If this thread stops, the
+        WAL grows but nothing is lost; the failure is logged.
+        """
+        if self._checkpointer is not None:
+            return
+
+        def run() -> None:
+            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000)
+            try:
+                while not self._stop.wait(interval):
+                    try:
+                        conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    except sqlite3.Error:
+                        log.exception("WAL checkpoint failed")
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            finally:
+                conn.close()
+
+        self._checkpointer = threading.Thread(target=run, name="wal-checkpoint", daemon=True)
+        self._checkpointer.start()
+
     def dispose(self) -> None:
+        self._stop.set()
+        if self._checkpointer is not None:
+            self._checkpointer.join(timeout=10)
+            self._checkpointer = None
         self.writer.dispose()
         self.reader.dispose()

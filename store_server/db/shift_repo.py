@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, case, func, insert, select, update
+from sqlalchemy import Connection, bindparam, case, func, insert, select, update
 
+from store_server.db import fast
 from store_server.db.sales_models import (
     BusinessDay,
     CashMovement,
@@ -16,6 +17,7 @@ from store_server.db.sales_models import (
     SalePayment,
     Shift,
 )
+from store_server.domain.errors import FailedPrecondition
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,10 +52,14 @@ def get(conn: Connection, shift_id: str) -> ShiftRow | None:
     return _row(r) if r else None
 
 
+_OPEN_FOR_DEVICE = select(Shift).where(
+    Shift.device_id == bindparam("device_id"), Shift.closed_at.is_(None)
+)
+_DAY = select(BusinessDay).where(BusinessDay.day == bindparam("day"))
+
+
 def open_for_device(conn: Connection, device_id: str) -> ShiftRow | None:
-    r = conn.execute(
-        select(Shift).where(Shift.device_id == device_id, Shift.closed_at.is_(None))
-    ).first()
+    r = conn.execute(_OPEN_FOR_DEVICE, {"device_id": device_id}).first()
     return _row(r) if r else None
 
 
@@ -63,6 +69,21 @@ def open_shifts_of_day(conn: Connection, day: str) -> list[str]:
             select(Shift.shift_id).where(Shift.business_day == day, Shift.closed_at.is_(None))
         ).scalars()
     )
+
+
+def open_shift_id(conn: Connection, device_id: str) -> str:
+    """The open shift of a till, for the commit path (one plain query, see db.fast)."""
+    rows = fast.execute(
+        conn, "SELECT shift_id FROM shifts WHERE device_id = ? AND closed_at IS NULL", (device_id,)
+    )
+    if not rows:
+        raise FailedPrecondition("no open shift on this till: open one first", reason="NO_SHIFT")
+    return rows[0][0]
+
+
+def day_closed_fast(conn: Connection, day: str) -> bool:
+    rows = fast.execute(conn, "SELECT closed_at FROM business_days WHERE day = ?", (day,))
+    return bool(rows) and rows[0][0] is not None
 
 
 def insert_shift(conn: Connection, **values: object) -> None:
@@ -88,7 +109,7 @@ def insert_movement(conn: Connection, **values: object) -> None:
 
 
 def day_row(conn: Connection, day: str) -> object | None:
-    return conn.execute(select(BusinessDay).where(BusinessDay.day == day)).first()
+    return conn.execute(_DAY, {"day": day}).first()
 
 
 def day_is_closed(conn: Connection, day: str) -> bool:

@@ -6,20 +6,30 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, func, insert, select
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Connection, func, select
 
+from store_server.db import fast
 from store_server.db.sales_models import StockLevel, StockMovement
+
+_MOVES = StockMovement.__table__
+_UPSERT = (
+    "INSERT INTO stock_levels (product_id, on_hand_milli) VALUES (?, ?) "
+    "ON CONFLICT (product_id) DO UPDATE SET on_hand_milli = on_hand_milli + excluded.on_hand_milli"
+)
 
 
 def record(
     conn: Connection, moves: Sequence[tuple[int, int]], *, kind: str, source_id: str, at: datetime
 ) -> None:
-    """Append (product_id, signed quantity in thousandths) movements and update on-hand."""
+    """Append (product_id, signed quantity in thousandths) movements and update on-hand.
+
+    Plain DB-API writes (see db.fast): every sale passes here.
+    """
     if not moves:
         return
-    conn.execute(
-        insert(StockMovement),
+    fast.insert_rows(
+        conn,
+        _MOVES,
         [
             {
                 "product_id": pid,
@@ -34,14 +44,7 @@ def record(
     delta: dict[int, int] = defaultdict(int)
     for pid, qty in moves:
         delta[pid] += qty
-    stmt = sqlite_insert(StockLevel)
-    conn.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[StockLevel.product_id],
-            set_={"on_hand_milli": StockLevel.on_hand_milli + stmt.excluded.on_hand_milli},
-        ),
-        [{"product_id": pid, "on_hand_milli": qty} for pid, qty in delta.items()],
-    )
+    conn.connection.driver_connection.executemany(_UPSERT, list(delta.items()))
 
 
 def on_hand(conn: Connection, product_id: int) -> int:

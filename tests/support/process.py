@@ -35,12 +35,27 @@ class ServerProcess:
         return f"127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 60) -> None:
-        env = {**os.environ, "TILLPOINT_DATABASE": str(self.db),
-               "TILLPOINT_LISTEN": f"127.0.0.1:{self.port}", **self.env}
+        env = {
+            **os.environ,
+            "TILLPOINT_DATABASE": str(self.db),
+            "TILLPOINT_LISTEN": f"127.0.0.1:{self.port}",
+            **self.env,
+        }
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "store_server", "--config",
-             str(REPO / "config/store.demo.toml"), "--log-level", "WARNING"],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            [
+                sys.executable,
+                "-m",
+                "store_server",
+                "--config",
+                str(REPO / "config/store.demo.toml"),
+                "--log-level",
+                "WARNING",
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             line = self.proc.stdout.readline()
@@ -51,8 +66,9 @@ class ServerProcess:
             if match:
                 self.port = int(match.group(1))
                 # Keep draining so the server never blocks on a full pipe.
-                threading.Thread(target=self.output.extend, args=(self.proc.stdout,),
-                                 daemon=True).start()
+                threading.Thread(
+                    target=self.output.extend, args=(self.proc.stdout,), daemon=True
+                ).start()
                 return
         self.kill()
         raise AssertionError("store server did not start:\n" + "".join(self.output[-30:]))

@@ -1,0 +1,312 @@
+"""Selling speed, each figure beside its physical reference in the same run.
+
+- scan (AddItem) p99 while filling 30-line baskets on a 100,000-SKU store,
+  vs the raw gRPC echo p99 (target: under 3x);
+- CommitSale throughput of 20-line sales from 4 concurrent tills, vs raw
+  SQLite inserts of the same rows, one transaction per sale, same synchronous
+  setting (target: at least 0.3 of it, and at least 200 sales/s);
+- the X report of a shift of 10,000 sales (target: under 1 s).
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import sqlite3
+import sys
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import grpc
+
+from bench.support import (
+    BENCH_DIR,
+    catalog_db,
+    login_metadata,
+    measure,
+    progress,
+    start_server,
+    verdict,
+)
+from tillpoint.v1 import (
+    common_pb2,
+    diagnostics_pb2,
+    diagnostics_pb2_grpc,
+    sales_pb2,
+    sales_pb2_grpc,
+)
+
+SKUS = 100_000
+SCAN_BASKETS = 40
+SCAN_LINES = 30
+TILLS = 4
+COMMITS_PER_TILL = 100
+COMMIT_LINES = 20
+Z_SALES = 10_000
+
+
+def _ids() -> str:
+    return str(uuid.uuid4())
+
+
+def _codes(db: Path) -> list[str]:
+    with sqlite3.connect(db) as conn:
+        return [
+            r[0]
+            for r in conn.execute(
+                "SELECT b.code FROM barcodes b JOIN products p ON p.id = b.product_id "
+                "WHERE b.pack_factor = 1 AND p.status = 'active'"
+            )
+        ]
+
+
+def _open_till(channel: grpc.Channel, device: str) -> tuple[sales_pb2_grpc.SalesServiceStub, list]:
+    md = login_metadata(channel, device)
+    stub = sales_pb2_grpc.SalesServiceStub(channel)
+    stub.OpenShift(
+        sales_pb2.OpenShiftRequest(shift_id=_ids(), float=common_pb2.Money(fen=0)),
+        metadata=md,
+        timeout=10,
+    )
+    return stub, md
+
+
+def _fill(stub: sales_pb2_grpc.SalesServiceStub, md: list, codes: list[str]) -> tuple[str, int]:
+    basket_id = _ids()
+    stub.CreateBasket(sales_pb2.CreateBasketRequest(basket_id=basket_id), metadata=md, timeout=10)
+    basket = None
+    for code in codes:
+        basket = stub.AddItem(
+            sales_pb2.AddItemRequest(basket_id=basket_id, line_id=_ids(), code=code),
+            metadata=md,
+            timeout=10,
+        )
+    return basket_id, basket.total.fen
+
+
+def raw_sqlite_commits(db: Path, count: int, lines: int) -> float:
+    """The same rows a commit writes, by plain sqlite3, one transaction per sale."""
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    pids = [r[0] for r in conn.execute("SELECT id FROM products LIMIT 500")]
+    shift = _ids()
+    conn.execute(
+        "INSERT INTO shifts (shift_id, device_id, operator_id, business_day, float_fen,"
+        " opened_at) VALUES (?, 'raw', '1', '2000-01-01', 0, '2026-01-01')",
+        (shift,),
+    )
+    receipt = "x" * 3000  # the frozen receipt JSON of a 20-line sale is about this size
+    started = time.perf_counter()
+    for n in range(count):
+        sale = _ids()
+        chosen = random.sample(pids, lines)
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("UPDATE counters SET value = value + 1 WHERE name = 'raw'")
+        conn.execute(
+            "INSERT INTO sales VALUES (?, ?, 'S01', '2000-01-01', ?, 'raw', '1', ?, NULL,"
+            " 1000, 0, 0, 1000, 0, '2026-01-01', ?)",
+            (sale, f"R{n}", shift, _ids(), receipt),
+        )
+        conn.executemany(
+            "INSERT INTO sale_lines VALUES (?, ?, ?, 1000, 1, 50, 50, 50, 1300, 0)",
+            [(sale, i, pid) for i, pid in enumerate(chosen, 1)],
+        )
+        conn.execute(
+            "INSERT INTO sale_payments VALUES (?, 1, 'cash', 1000, 1000, '', 0, 0, '')", (sale,)
+        )
+        conn.executemany(
+            "INSERT INTO stock_movements (product_id, quantity_milli, kind,"
+            " source_id, created_at) VALUES (?, -1000, 'sale', ?, '2026-01-01')",
+            [(pid, sale) for pid in chosen],
+        )
+        conn.executemany(
+            "INSERT INTO stock_levels VALUES (?, -1000) ON CONFLICT (product_id)"
+            " DO UPDATE SET on_hand_milli = on_hand_milli - 1000",
+            [(pid,) for pid in chosen],
+        )
+        conn.execute(
+            "INSERT INTO audit_log VALUES (?, 'a', '1', 'raw', 'sale.commit', '', 'OK',"
+            " '{}', '', '')",
+            (1_000_000 + n,),
+        )
+        conn.execute(
+            "INSERT INTO change_log (kind, key, payload, at) VALUES ('sale', ?, ?, '2026-01-01')",
+            (sale, receipt),
+        )
+        conn.execute("COMMIT")
+    elapsed = time.perf_counter() - started
+    conn.close()
+    return count / elapsed
+
+
+def seed_shift(db: Path, device: str, sales: int) -> None:
+    """A closed-loop shortcut: 10,000 sales written straight into one open shift."""
+    conn = sqlite3.connect(db, isolation_level=None)
+    shift = conn.execute(
+        "SELECT shift_id, business_day FROM shifts WHERE device_id = ? AND closed_at IS NULL",
+        (device,),
+    ).fetchone()
+    pid = conn.execute("SELECT id FROM products LIMIT 1").fetchone()[0]
+    conn.execute("BEGIN")
+    for n in range(sales):
+        sale = _ids()
+        conn.execute(
+            "INSERT INTO sales VALUES (?, ?, 'S01', ?, ?, ?, '1001', ?, NULL, 1000, 50, -5, 995,"
+            " 5, '2026-01-01', '{}')",
+            (sale, f"Z{n}", shift[1], shift[0], device, _ids()),
+        )
+        conn.execute(
+            "INSERT INTO sale_lines VALUES (?, 1, ?, 1000, 1, 1000, 950, 945, 1300, 0)", (sale, pid)
+        )
+        conn.execute(
+            "INSERT INTO sale_payments VALUES (?, 1, ?, 1000, 995, '', 0, 0, 'r')",
+            (sale, "cash" if n % 3 else "bank_card"),
+        )
+    conn.execute("COMMIT")
+    conn.close()
+
+
+def run() -> bool:
+    source = catalog_db(SKUS)
+    db = BENCH_DIR / "sales-run.db"
+    for leftover in BENCH_DIR.glob("sales-run.db*"):
+        leftover.unlink()
+    shutil.copy(source, db)
+    with sqlite3.connect(db) as conn:
+        for oid, role in (
+            ("1101", "cashier"),
+            ("1102", "cashier"),
+            ("1103", "cashier"),
+            ("1104", "cashier"),
+        ):
+            conn.execute(
+                "INSERT INTO operators (operator_id, name, role, store_id, pin_hash,"
+                " active, failed_pin_count, created_at) SELECT ?, 'bench', ?, 'S01',"
+                " pin_hash, 1, 0, created_at FROM operators WHERE operator_id = '1001'",
+                (oid, role),
+            )
+    codes = _codes(db)
+    rng = random.Random(11)
+    server = start_server(db)
+    try:
+        channel = grpc.insecure_channel(server.address)
+        echo = diagnostics_pb2_grpc.DiagnosticsServiceStub(channel)
+        empty = diagnostics_pb2.EchoMessage()
+        for _ in range(200):
+            echo.Echo(empty, timeout=5)
+        echo_lat = measure(
+            lambda i: echo.Echo(empty, timeout=5), SCAN_BASKETS * SCAN_LINES, label="echo"
+        )
+
+        # Scans: AddItem answers with the whole basket, so later scans carry more lines.
+        stub, md = _open_till(channel, "bench-scan")
+        scan_codes = [rng.choice(codes) for _ in range(SCAN_BASKETS * SCAN_LINES)]
+        state = {"basket": ""}
+
+        def scan(i: int) -> None:
+            if i % SCAN_LINES == 0:
+                state["basket"] = _ids()
+                stub.CreateBasket(
+                    sales_pb2.CreateBasketRequest(basket_id=state["basket"]),
+                    metadata=md,
+                    timeout=10,
+                )
+            stub.AddItem(
+                sales_pb2.AddItemRequest(
+                    basket_id=state["basket"], line_id=_ids(), code=scan_codes[i]
+                ),
+                metadata=md,
+                timeout=10,
+            )
+
+        scan_lat = measure(scan, SCAN_BASKETS * SCAN_LINES, label="scan")
+
+        # Commits: 4 tills, baskets filled first (not timed), then commit as fast as they can.
+        tills = [_open_till(channel, f"bench-till-{i}") for i in range(TILLS)]
+        baskets: list[list[tuple[str, int]]] = []
+        for t, (tstub, tmd) in enumerate(tills):
+            baskets.append(
+                [
+                    _fill(tstub, tmd, rng.sample(codes, COMMIT_LINES))
+                    for _ in range(COMMITS_PER_TILL)
+                ]
+            )
+            progress("baskets filled", (t + 1) * COMMITS_PER_TILL, TILLS * COMMITS_PER_TILL)
+        barrier = threading.Barrier(TILLS)
+
+        def commit_all(t: int) -> None:
+            tstub, tmd = tills[t]
+            barrier.wait()
+            for basket_id, total in baskets[t]:
+                tstub.CommitSale(
+                    sales_pb2.CommitSaleRequest(
+                        sale_id=_ids(),
+                        basket_id=basket_id,
+                        payments=[
+                            sales_pb2.Payment(
+                                kind=sales_pb2.TENDER_KIND_CASH, amount=common_pb2.Money(fen=total)
+                            )
+                        ],
+                    ),
+                    metadata=tmd,
+                    timeout=30,
+                )
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(TILLS) as pool:
+            list(pool.map(commit_all, range(TILLS)))
+        commit_rate = TILLS * COMMITS_PER_TILL / (time.perf_counter() - started)
+
+        # Z report: 10,000 sales in one shift, then the X report over gRPC.
+        zstub, zmd = _open_till(channel, "bench-z")
+        seed_shift(db, "bench-z", Z_SALES)
+        started = time.perf_counter()
+        report = zstub.XReport(sales_pb2.ShiftReportRequest(), metadata=zmd, timeout=30)
+        z_seconds = time.perf_counter() - started
+        assert report.sales_count == Z_SALES, report.sales_count
+        channel.close()
+    finally:
+        server.stop()
+
+    raw_db = BENCH_DIR / "sales-raw.db"
+    for leftover in BENCH_DIR.glob("sales-raw.db*"):
+        leftover.unlink()
+    shutil.copy(source, raw_db)
+    with sqlite3.connect(raw_db) as conn:
+        conn.execute("INSERT INTO counters VALUES ('raw', 0)")
+    raw_rate = raw_sqlite_commits(raw_db, 400, COMMIT_LINES)
+
+    scan_ratio = scan_lat.p99_ms / echo_lat.p99_ms
+    commit_ratio = commit_rate / raw_rate
+    print(f"\n== selling, {SKUS:,} SKUs, 127.0.0.1, synchronous=FULL")
+    print(f"  raw gRPC echo        p50 {echo_lat.p50_ms:6.3f} ms  p99 {echo_lat.p99_ms:6.3f} ms")
+    print(
+        f"  scan (AddItem)       p50 {scan_lat.p50_ms:6.3f} ms  p99 {scan_lat.p99_ms:6.3f} ms"
+        f"  on {SCAN_LINES}-line baskets"
+    )
+    print(
+        f"  scan/echo            p99 x{scan_ratio:.2f}   (target < x3.00: "
+        f"{verdict(scan_ratio < 3)})"
+    )
+    print(
+        f"  raw SQLite commits   {raw_rate:,.0f} sales/s ({COMMIT_LINES} lines, same rows,"
+        f" one transaction each)"
+    )
+    print(
+        f"  CommitSale, {TILLS} tills {commit_rate:,.0f} sales/s = x{commit_ratio:.2f} of raw"
+        f"   (target >= x0.30 and >= 200/s: "
+        f"{verdict(commit_ratio >= 0.3 and commit_rate >= 200)})"
+    )
+    print(
+        f"  X report, {Z_SALES:,} sales {z_seconds * 1000:,.0f} ms"
+        f"   (target < 1 s: {verdict(z_seconds < 1)})"
+    )
+    return scan_ratio < 3 and commit_ratio >= 0.3 and commit_rate >= 200 and z_seconds < 1
+
+
+if __name__ == "__main__":
+    sys.exit(0 if run() else 1)
