@@ -15,7 +15,14 @@ import time
 import grpc
 import psutil
 
-from bench.support import catalog_db, login_metadata, measure, start_server, verdict
+from bench.support import (
+    catalog_db,
+    login_metadata,
+    measure,
+    measure_pair,
+    start_server,
+    verdict,
+)
 from tillpoint.v1 import catalog_pb2, catalog_pb2_grpc, diagnostics_pb2, diagnostics_pb2_grpc
 
 SKUS = 100_000
@@ -38,13 +45,13 @@ def run(skus: int = SKUS, calls: int = CALLS) -> bool:
         for _ in range(200):  # warm both paths up
             echo.Echo(empty, timeout=5)
             catalog.Lookup(catalog_pb2.LookupRequest(code=sample[0]), metadata=md, timeout=5)
-        echo_lat = measure(lambda i: echo.Echo(empty, timeout=5), calls, label="echo")
-        lookup_lat = measure(
+        echo_lat, lookup_lat = measure_pair(
+            lambda i: echo.Echo(empty, timeout=5),
             lambda i: catalog.Lookup(
                 catalog_pb2.LookupRequest(code=sample[i]), metadata=md, timeout=5
             ),
             calls,
-            label="lookup",
+            label="echo + lookup",
         )
         words = ["牛奶", "可乐", "KSF", "面", "YL", "苹果", "洗衣", "啤酒"]
         search_lat = measure(

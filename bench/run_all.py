@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import sys
 
-from bench import catalog_bench, grpc_modes
+from bench import catalog_bench, grpc_modes, sales_bench
 
 
 def main() -> int:
     results = {
         "grpc modes (sync vs aio)": grpc_modes.run(),
         "catalog": catalog_bench.run(),
+        "selling": sales_bench.run(),
     }
     print("\n== summary")
     for name, ok in results.items():

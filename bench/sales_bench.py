@@ -26,7 +26,7 @@ from bench.support import (
     BENCH_DIR,
     catalog_db,
     login_metadata,
-    measure,
+    measure_pair,
     progress,
     start_server,
     verdict,
@@ -198,9 +198,6 @@ def run() -> bool:
         empty = diagnostics_pb2.EchoMessage()
         for _ in range(200):
             echo.Echo(empty, timeout=5)
-        echo_lat = measure(
-            lambda i: echo.Echo(empty, timeout=5), SCAN_BASKETS * SCAN_LINES, label="echo"
-        )
 
         # Scans: AddItem answers with the whole basket, so later scans carry more lines.
         stub, md = _open_till(channel, "bench-scan")
@@ -223,7 +220,12 @@ def run() -> bool:
                 timeout=10,
             )
 
-        scan_lat = measure(scan, SCAN_BASKETS * SCAN_LINES, label="scan")
+        echo_lat, scan_lat = measure_pair(
+            lambda i: echo.Echo(empty, timeout=5),
+            scan,
+            SCAN_BASKETS * SCAN_LINES,
+            label="echo + scan",
+        )
 
         # Commits: 4 tills, baskets filled first (not timed), then commit as fast as they can.
         tills = [_open_till(channel, f"bench-till-{i}") for i in range(TILLS)]

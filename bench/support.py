@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import statistics
@@ -118,22 +119,57 @@ class Latency:
 
 
 def measure(call: Callable[[int], object], count: int, *, label: str) -> Latency:
-    """Time `count` sequential calls; prints progress every 25%."""
-    samples: list[float] = []
-    started = time.perf_counter()
-    for i in range(count):
-        t0 = time.perf_counter()
-        call(i)
-        samples.append((time.perf_counter() - t0) * 1000)
-        if (i + 1) % max(1, count // 4) == 0:
-            progress(label, i + 1, count)
-    elapsed = time.perf_counter() - started
-    samples.sort()
+    """Time `count` sequential calls; prints progress every 25%.
+
+    The benchmark client's own garbage collector is paused while it times
+    (and run before), so its pauses are not counted as the server's.
+    """
+    return _timed(count, label, call)[0]
+
+
+def measure_pair(
+    reference: Callable[[int], object], call: Callable[[int], object], count: int, *, label: str
+) -> tuple[Latency, Latency]:
+    """Time `call` and its physical `reference` in alternating blocks of 100 calls.
+
+    On a shared machine the speed drifts within a run; alternating makes both
+    figures see the same conditions, so their ratio is what compares. Blocks
+    rather than single calls, so neither pays for the other's after-effects.
+    """
+    ref, timed = _timed(count, label, reference, call)
+    return ref, timed
+
+
+BLOCK = 100
+
+
+def _timed(count: int, label: str, *calls: Callable[[int], object]) -> list[Latency]:
+    samples: list[list[float]] = [[] for _ in calls]
+    gc.collect()
+    gc.disable()
+    try:
+        for start in range(0, count, BLOCK):
+            for call, into in zip(calls, samples, strict=True):
+                for i in range(start, min(start + BLOCK, count)):
+                    t0 = time.perf_counter()
+                    call(i)
+                    into.append((time.perf_counter() - t0) * 1000)
+            done = min(start + BLOCK, count)
+            if done % max(1, count // 4) < BLOCK:
+                progress(label, done, count)
+    finally:
+        gc.enable()
+    return [_latency(s) for s in samples]
+
+
+def _latency(samples: list[float]) -> Latency:
+    """Percentiles, and calls/s as if these calls had run alone."""
+    samples = sorted(samples)
     return Latency(
         p50_ms=statistics.median(samples),
         p99_ms=samples[int(len(samples) * 0.99) - 1],
         max_ms=samples[-1],
-        per_second=count / elapsed,
+        per_second=len(samples) * 1000 / sum(samples),
     )
 
 

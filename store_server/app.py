@@ -18,6 +18,7 @@ from store_server.clock import Clock, SystemClock
 from store_server.config import Config
 from store_server.db import migrate
 from store_server.db.database import Database
+from store_server.db.group_commit import GroupCommitter
 from store_server.interceptor import TillpointInterceptor
 from store_server.prices import PriceScheduler
 from store_server.returns import Returns
@@ -60,6 +61,7 @@ class StoreServer:
     port: int
     prices: PriceScheduler
     clock: Clock
+    committer: GroupCommitter
     _stop_tick: threading.Event = field(default_factory=threading.Event)
 
     @property
@@ -89,6 +91,7 @@ class StoreServer:
         self.health.enter_graceful_shutdown()
         self._stop_tick.set()
         self.server.stop(grace).wait()
+        self.committer.close()
         self.db.dispose()
         log.info("store server stopped")
 
@@ -117,12 +120,13 @@ def build_server(config: Config, *, clock: Clock | None = None) -> StoreServer:
     )
     diagnostics_pb2_grpc.add_DiagnosticsServiceServicer_to_server(DiagnosticsService(), server)
     shifts = Shifts(db, config, clock)
+    committer = GroupCommitter(db)
     baskets = Baskets(db, config, clock, prices)
     sales_pb2_grpc.add_SalesServiceServicer_to_server(
         SalesService(
             auth,
             baskets,
-            Checkout(db, config, clock, baskets, shifts),
+            Checkout(db, config, clock, baskets, shifts, committer),
             Returns(db, config, clock, shifts),
             shifts,
         ),
@@ -140,6 +144,7 @@ def build_server(config: Config, *, clock: Clock | None = None) -> StoreServer:
         db.dispose()
         raise OSError(f"cannot listen on {config.listen}")
     return StoreServer(
+        committer=committer,
         config=config,
         db=db,
         server=server,

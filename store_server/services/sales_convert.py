@@ -11,7 +11,7 @@ from store_server.domain.receipt import Receipt
 from store_server.domain.tender import TENDER_NAMES, PaymentInput, TenderKind
 from store_server.services.convert import money, ts
 from store_server.shifts import ShiftReport
-from tillpoint.v1 import common_pb2, sales_pb2
+from tillpoint.v1 import sales_pb2
 
 _STATUS = {
     "open": sales_pb2.BASKET_STATUS_OPEN,
@@ -96,55 +96,48 @@ def basket(view: BasketView) -> sales_pb2.Basket:
 
 
 def receipt(r: Receipt, *, copy: bool = False) -> sales_pb2.Receipt:
-    return sales_pb2.Receipt(
+    """Every commit answers with its receipt: filled in place, as basket() is."""
+    out = sales_pb2.Receipt(
         store_id=r.store_id,
         store_name=r.store_name,
         receipt_no=r.receipt_no,
         business_day=r.business_day,
-        at=ts(datetime.fromisoformat(r.at)),
         operator_id=r.operator_id,
         device_id=r.device_id,
-        lines=[
-            sales_pb2.ReceiptLine(
-                line_no=line.line_no,
-                name=line.name,
-                sku=line.sku,
-                quantity=common_pb2.Quantity(milli=line.quantity_milli),
-                unit=line.unit,
-                unit_price=money(line.unit_price_fen),
-                base_amount=money(line.base_amount_fen),
-                adjustments=[
-                    sales_pb2.LineAdjustment(code=a.code, name=a.name, amount=money(a.amount_fen))
-                    for a in line.adjustments
-                ],
-                net_amount=money(line.net_amount_fen),
-                pack_factor=line.pack_factor,
-            )
-            for line in r.lines
-        ],
-        subtotal=money(r.subtotal_fen),
-        discount=money(r.discount_fen),
-        rounding=money(r.rounding_fen),
-        total=money(r.total_fen),
-        payments=[
-            sales_pb2.ReceiptPayment(
-                kind=p.kind,
-                name=p.name,
-                tendered=money(p.tendered_fen),
-                applied=money(p.applied_fen),
-                currency=p.currency,
-                foreign_amount_minor=p.foreign_amount_minor,
-                reference=p.reference,
-            )
-            for p in r.payments
-        ],
-        change=money(r.change_fen),
-        forfeited=money(r.forfeited_fen),
         barcode=r.barcode,
         copy=copy,
         kind=r.kind,
         original_receipt_no=r.original_receipt_no,
     )
+    out.at.CopyFrom(ts(datetime.fromisoformat(r.at)))
+    for name in ("subtotal", "discount", "rounding", "total", "change", "forfeited"):
+        getattr(out, name).fen = getattr(r, f"{name}_fen")
+    for line in r.lines:
+        pb = out.lines.add(
+            line_no=line.line_no,
+            name=line.name,
+            sku=line.sku,
+            unit=line.unit,
+            pack_factor=line.pack_factor,
+        )
+        pb.quantity.milli = line.quantity_milli
+        pb.unit_price.fen = line.unit_price_fen
+        pb.base_amount.fen = line.base_amount_fen
+        pb.net_amount.fen = line.net_amount_fen
+        for a in line.adjustments:
+            adj = pb.adjustments.add(code=a.code, name=a.name)
+            adj.amount.fen = a.amount_fen
+    for p in r.payments:
+        pay = out.payments.add(
+            kind=p.kind,
+            name=p.name,
+            currency=p.currency,
+            foreign_amount_minor=p.foreign_amount_minor,
+            reference=p.reference,
+        )
+        pay.tendered.fen = p.tendered_fen
+        pay.applied.fen = p.applied_fen
+    return out
 
 
 def shift(s: ShiftRow) -> sales_pb2.Shift:
