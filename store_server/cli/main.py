@@ -87,6 +87,30 @@ def cmd_audit_show(cfg: Config, db: Database, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_currency_set(cfg: Config, db: Database, args: argparse.Namespace) -> int:
+    from store_server.currencies import set_currency
+
+    migrate.upgrade(db)
+    with unit_of_work(db, Actor.system("storectl"), SystemClock().now()) as uow:
+        micro = set_currency(uow, args.code, args.name or args.code, args.rate, args.minor_units)
+    print(
+        f"{args.code.upper()}: 1 unit = {args.rate} yuan ({micro} millionths of a fen per "
+        f"minor unit)"
+    )
+    return 0
+
+
+def cmd_currency_list(cfg: Config, db: Database, args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from store_server.db.sales_models import Currency
+
+    with db.read() as conn:
+        for row in conn.execute(select(Currency).order_by(Currency.code)):
+            print(f"{row.code} {row.name:<8} {row.rate_micro:>12} (fen per minor unit x 10^6)")
+    return 0
+
+
 def cmd_demo(cfg: Config, db: Database, args: argparse.Namespace) -> int:
     from store_server.demo.setup import create_demo, demo_exists, operators_text
 
@@ -137,6 +161,18 @@ def build_parser() -> argparse.ArgumentParser:
     show = audit.add_parser("show", help="the latest entries")
     show.add_argument("--limit", type=int, default=50)
     show.set_defaults(fn=cmd_audit_show)
+    cur = sub.add_parser("currency", help="exchange rates for foreign cash").add_subparsers(
+        dest="currency_cmd", required=True
+    )
+    cur_set = cur.add_parser("set", help="set a rate: yuan per unit, e.g. USD 7.1234")
+    cur_set.add_argument("code")
+    cur_set.add_argument("rate")
+    cur_set.add_argument("--name", default="")
+    cur_set.add_argument(
+        "--minor-units", type=int, default=2, help="decimal places of the currency (JPY: 0)"
+    )
+    cur_set.set_defaults(fn=cmd_currency_set)
+    cur.add_parser("list", help="the rates").set_defaults(fn=cmd_currency_list)
     demo = sub.add_parser("demo", help="create the demo store")
     demo.add_argument("--if-missing", action="store_true", help="keep an existing demo store")
     demo.add_argument("--products", type=int, default=2000)

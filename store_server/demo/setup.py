@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from store_server.clock import Clock
 from store_server.config import Config
+from store_server.currencies import set_currency
 from store_server.db import migrate
 from store_server.db.database import Database
 from store_server.db.models import Operator, Product
@@ -51,6 +52,9 @@ def create_demo(
             "demo catalog failed validation: " + "; ".join(map(str, report.errors[:5]))
         )
     with unit_of_work(db, actor, clock.now()) as uow:
+        # Example rates for foreign cash; a real store gets HQ's.
+        set_currency(uow, "USD", "美元", "7.1234")
+        set_currency(uow, "HKD", "港币", "0.9150")
         for operator_id, name, role, pin in DEMO_OPERATORS:
             upsert_operator(
                 uow,

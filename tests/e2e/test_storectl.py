@@ -160,3 +160,12 @@ def test_operator_pin_is_stored_hashed(db: Path) -> None:
         db, "add-operator", "--id", "2002", "--name", "x", "--role", "king", "--pin", "1234"
     )
     assert bad.returncode == 1 and "role" in bad.stderr
+
+
+def test_currency_rates(db: Path) -> None:
+    done = storectl(db, "currency", "set", "usd", "7.1234", "--name", "美元")
+    assert done.returncode == 0, done.stderr
+    assert "7123400" in storectl(db, "currency", "list").stdout
+    bad = storectl(db, "currency", "set", "USD", "7,12")
+    assert bad.returncode == 1 and "rate" in bad.stderr
+    assert storectl(db, "audit", "verify").returncode == 0
