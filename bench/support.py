@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import gc
-import os
-import re
 import statistics
-import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
+
+from tests.support.process import ServerProcess
 
 REPO = Path(__file__).resolve().parents[1]
 BENCH_DIR = REPO / "var" / "bench"
@@ -67,47 +65,11 @@ def catalog_db(count: int) -> Path:
     return path
 
 
-@dataclass
-class ServerProcess:
-    proc: subprocess.Popen[str]
-    address: str
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-
-
 def start_server(db: Path) -> ServerProcess:
-    env = {**os.environ, "TILLPOINT_DATABASE": str(db), "TILLPOINT_LISTEN": "127.0.0.1:0"}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "store_server",
-            "--config",
-            str(REPO / "config/store.demo.toml"),
-            "--log-level",
-            "WARNING",
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        match = re.search(r"listening on (127\.0\.0\.1:\d+)", line)
-        if match:
-            threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
-            return ServerProcess(proc, match.group(1))
-    proc.kill()
-    raise SystemExit("store server did not start")
+    """The store server as its own process on a free port (as tests start it)."""
+    server = ServerProcess(db)
+    server.start(timeout=120)
+    return server
 
 
 @dataclass(frozen=True)

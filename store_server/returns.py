@@ -37,10 +37,8 @@ from store_server.domain.errors import FailedPrecondition, InvalidArgument, NotF
 from store_server.domain.ids import check_uuid
 from store_server.domain.money import MILLI, line_amount
 from store_server.domain.receipt import Receipt, ReceiptLine, ReceiptPayment
-from store_server.domain.tender import TENDER_NAMES, TenderKind
+from store_server.domain.tender import CASH_LIKE, TENDER_NAMES, TenderKind
 from store_server.shifts import Shifts
-
-CASH_LIKE = {"cash", "foreign_cash"}
 
 
 @dataclass(frozen=True, slots=True)

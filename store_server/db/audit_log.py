@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Row, select
 
 from store_server.db import fast
 from store_server.db.models import AuditEntry
@@ -59,36 +59,25 @@ def iter_audit(conn: Connection, *, batch: int = 1000) -> Iterator[AuditRecord]:
         ).all()
         if not rows:
             return
-        for r in rows:
-            yield AuditRecord(
-                seq=r.seq,
-                at=r.at,
-                operator_id=r.operator_id,
-                device_id=r.device_id,
-                action=r.action,
-                target=r.target,
-                outcome=r.outcome,
-                detail=r.detail,
-                prev_hash=r.prev_hash,
-                hash=r.hash,
-            )
+        yield from map(_record, rows)
         last = rows[-1].seq
 
 
 def tail_audit(conn: Connection, limit: int) -> list[AuditRecord]:
     rows = conn.execute(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(limit)).all()
-    return [
-        AuditRecord(
-            seq=r.seq,
-            at=r.at,
-            operator_id=r.operator_id,
-            device_id=r.device_id,
-            action=r.action,
-            target=r.target,
-            outcome=r.outcome,
-            detail=r.detail,
-            prev_hash=r.prev_hash,
-            hash=r.hash,
-        )
-        for r in reversed(rows)
-    ]
+    return [_record(r) for r in reversed(rows)]
+
+
+def _record(r: Row) -> AuditRecord:
+    return AuditRecord(
+        seq=r.seq,
+        at=r.at,
+        operator_id=r.operator_id,
+        device_id=r.device_id,
+        action=r.action,
+        target=r.target,
+        outcome=r.outcome,
+        detail=r.detail,
+        prev_hash=r.prev_hash,
+        hash=r.hash,
+    )

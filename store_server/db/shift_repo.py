@@ -18,6 +18,7 @@ from store_server.db.sales_models import (
     Shift,
 )
 from store_server.domain.errors import FailedPrecondition
+from store_server.domain.tender import CASH_LIKE
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,9 +153,6 @@ class ShiftFigures:
         )
 
 
-CASH_KINDS = ("cash", "foreign_cash")
-
-
 def figures(
     conn: Connection, *, shift_id: str | None = None, day: str | None = None
 ) -> ShiftFigures:
@@ -199,39 +197,21 @@ def figures(
         .group_by(ReturnPayment.kind)
     ):
         # Cash refunds of any cash-like tender are paid out in yuan.
-        key = "cash" if kind in CASH_KINDS else kind
+        key = "cash" if kind in CASH_LIKE else kind
         if key == "cash":
             cash_refunds += amount
         before = tenders.get(key, (0, 0))
         tenders[key] = (before[0] - amount, before[1] + count)
-    if shift_id is not None:
-        cash = conn.execute(
-            select(
-                func.coalesce(
-                    func.sum(case((CashMovement.kind == "in", CashMovement.amount_fen), else_=0)), 0
-                ),
-                func.coalesce(
-                    func.sum(case((CashMovement.kind == "out", CashMovement.amount_fen), else_=0)),
-                    0,
-                ),
-                func.coalesce(func.sum(case((CashMovement.kind == "no_sale", 1), else_=0)), 0),
-            ).where(CashMovement.shift_id == shift_id)
-        ).one()
-    else:
-        cash = conn.execute(
-            select(
-                func.coalesce(
-                    func.sum(case((CashMovement.kind == "in", CashMovement.amount_fen), else_=0)), 0
-                ),
-                func.coalesce(
-                    func.sum(case((CashMovement.kind == "out", CashMovement.amount_fen), else_=0)),
-                    0,
-                ),
-                func.coalesce(func.sum(case((CashMovement.kind == "no_sale", 1), else_=0)), 0),
-            )
-            .join(Shift, Shift.shift_id == CashMovement.shift_id)
-            .where(Shift.business_day == day)
-        ).one()
+
+    def total(kind: str, value: object) -> object:
+        return func.coalesce(func.sum(case((CashMovement.kind == kind, value), else_=0)), 0)
+
+    cash_query = select(
+        total("in", CashMovement.amount_fen),
+        total("out", CashMovement.amount_fen),
+        total("no_sale", 1),
+    ).join(Shift, Shift.shift_id == CashMovement.shift_id)
+    cash = conn.execute(cash_query.where(where(Shift.shift_id, Shift.business_day))).one()
     return ShiftFigures(
         sales_count=sales[0],
         sales_total_fen=sales[1],

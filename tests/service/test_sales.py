@@ -454,6 +454,22 @@ def test_z_report_over_short_and_day_close(store: RunningStore, till: Till) -> N
     assert '"approved_by":"1002"' in reopen[-1].detail
 
 
+def test_no_sale_needs_permission_and_is_audited(store: RunningStore, till: Till) -> None:
+    req = sales_pb2.NoSaleRequest(movement_id=new_id(), reason="换零钱")
+    expect_code(grpc.StatusCode.PERMISSION_DENIED, lambda: till.call("NoSale", req))
+    req.supervisor.CopyFrom(supervisor())
+    opened = till.call("NoSale", req)
+    assert opened.open_drawer
+    assert till.call("NoSale", req) == opened  # a replay opens nothing new
+    x = till.call("XReport", sales_pb2.ShiftReportRequest())
+    assert x.no_sale_count == 1
+    with store.db.read() as conn:
+        rows = [r for r in iter_audit(conn) if r.action == "SalesService/NoSale"]
+    assert [(r.operator_id, r.outcome) for r in rows] == [
+        ("1001", "PERMISSION_DENIED"), ("1001", "OK"), ("1001", "OK")]
+    assert '"approved_by":"1002"' in rows[1].detail
+
+
 def test_closed_day_refuses_a_sale_on_a_shift_left_open_across_close(
     store: RunningStore, till: Till
 ) -> None:
