@@ -13,7 +13,6 @@ from sqlalchemy import (
     bindparam,
     func,
     insert,
-    or_,
     select,
     update,
 )
@@ -149,56 +148,27 @@ def scan_barcode(
     return product, BarcodeInfo(code, pack, price)
 
 
+_BY_IDS = _PRODUCTS.where(Product.id.in_(bindparam("ids", expanding=True)))
+_INDEX_ROWS = (
+    "SELECT id, sku, name, pinyin, status = 'active', revision FROM products WHERE revision > ?"
+)
+
+
+def products_by_ids(conn: Connection, store_id: str, ids: Sequence[int]) -> list[ProductInfo]:
+    """The products of `ids`, in that order."""
+    if not ids:
+        return []
+    rows = {r.id: r for r in conn.execute(_BY_IDS, {"store_id": store_id, "ids": list(ids)})}
+    return _with_barcodes(conn, [rows[i] for i in ids if i in rows])
+
+
+def index_rows(conn: Connection, since_revision: int) -> list[tuple]:
+    """(id, sku, name, pinyin, active, revision) of products changed since a revision."""
+    return conn.connection.driver_connection.execute(_INDEX_ROWS, (since_revision,)).fetchall()
+
+
 def find_by_plu(conn: Connection, store_id: str, plu: str) -> ProductInfo | None:
     return _one(conn, _BY_PLU, {"store_id": store_id, "plu": plu})
-
-
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-_SEARCH_MATCH = and_(
-    or_(
-        Product.name.like(bindparam("name_like"), escape="\\"),
-        Product.pinyin.like(bindparam("pinyin_like"), escape="\\"),
-        Product.sku == bindparam("sku"),
-    ),
-    or_(Product.status == "active", bindparam("include_inactive")),
-)
-# One scan gives the page and, through the window count, the number of matches.
-_SEARCH = (
-    _PRODUCTS.add_columns(func.count().over().label("total"))
-    .where(_SEARCH_MATCH)
-    .order_by(
-        Product.pinyin.like(bindparam("pinyin_prefix"), escape="\\").desc(),
-        Product.name,
-        Product.id,
-    )
-    .offset(bindparam("offset"))
-    .limit(bindparam("limit"))
-)
-_SEARCH_COUNT = select(func.count()).select_from(Product).where(_SEARCH_MATCH)
-
-
-def search(
-    conn: Connection, store_id: str, query: str, *, offset: int, limit: int, include_inactive: bool
-) -> tuple[list[ProductInfo], int]:
-    """Name substring or pinyin initials; initials that start the name rank first."""
-    escaped = _like_escape(query)
-    params = {
-        "store_id": store_id,
-        "name_like": f"%{escaped}%",
-        "pinyin_like": f"%{escaped.upper()}%",
-        "pinyin_prefix": f"{escaped.upper()}%",
-        "sku": query,
-        "include_inactive": include_inactive,
-        "offset": offset,
-        "limit": limit,
-    }
-    rows = conn.execute(_SEARCH, params).all()
-    # Past the last page the window count has no row to ride on: count apart.
-    total = rows[0].total if rows else conn.execute(_SEARCH_COUNT, params).scalar_one()
-    return _with_barcodes(conn, rows), total
 
 
 def catalog_revision(conn: Connection) -> int:

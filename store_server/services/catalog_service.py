@@ -5,6 +5,7 @@ from __future__ import annotations
 import grpc
 from sqlalchemy import insert, select
 
+from store_server.catalog_search import CatalogSearch
 from store_server.clock import Clock
 from store_server.config import Config
 from store_server.db import catalog_repo
@@ -32,6 +33,7 @@ class CatalogService(catalog_pb2_grpc.CatalogServiceServicer):
         self._cfg = config
         self._clock = clock
         self._prices = prices
+        self._search = CatalogSearch()
 
     def _current(self) -> None:
         self._prices.ensure_current(self._clock.now())
@@ -88,7 +90,7 @@ class CatalogService(catalog_pb2_grpc.CatalogServiceServicer):
         offset, limit = convert.page_bounds(request.page)
         self._current()
         with self._db.read() as conn:
-            products, total = catalog_repo.search(
+            products, total = self._search.search(
                 conn,
                 self._cfg.store_id,
                 query,
