@@ -317,3 +317,40 @@ def test_schedule_bad_input_writes_nothing(store: RunningStore) -> None:
     )
     with store.db.read() as conn:
         assert conn.execute(select(LabelJob)).all() == []
+
+
+def test_search_sees_products_imported_while_the_server_runs(
+    store: RunningStore, md: list, tmp_path
+) -> None:
+    from store_server.db.unit_of_work import Actor
+    from store_server.product_import import import_products_csv
+
+    assert search(store, md, "芬达").products == []  # the index is built now
+    rows = [
+        (
+            "P9",
+            "芬达 橙味 330ml",
+            "饮料",
+            "罐",
+            "0",
+            "",
+            "13",
+            "3.00",
+            "",
+            "",
+            cf.ean13("690123456823"),
+            "",
+            "",
+            "",
+        )
+    ]
+    report = import_products_csv(
+        store.db,
+        cf.write_csv(tmp_path / "new.csv", rows),
+        clock=store.clock,
+        actor=Actor.system("test"),
+    )
+    assert report.ok
+    found = search(store, md, "FD")
+    assert [p.sku for p in found.products] == ["P9"]
+    assert found.products[0].barcodes[0].code == cf.ean13("690123456823")
