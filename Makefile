@@ -10,7 +10,7 @@ PROTOS := $(wildcard proto/tillpoint/v1/*.proto)
 CONFIG ?= config/store.demo.toml
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: venv proto demo run test lint bench clean distclean
+.PHONY: venv proto demo run test lint bench clean distclean system-deps
 
 venv: $(STAMP)
 
@@ -45,7 +45,13 @@ run: demo
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-test: $(GEN_STAMP)
+# Real parts the tests drive: socat makes the pseudo-terminals of serial devices.
+system-deps:
+	@command -v socat >/dev/null || { \
+	  echo "== installing socat (Debian) for the serial device tests"; \
+	  $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends socat; }
+
+test: system-deps $(GEN_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

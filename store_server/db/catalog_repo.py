@@ -149,9 +149,7 @@ def scan_barcode(
 
 
 _BY_IDS = _PRODUCTS.where(Product.id.in_(bindparam("ids", expanding=True)))
-_INDEX_ROWS = (
-    "SELECT id, sku, name, pinyin, status = 'active', revision FROM products WHERE revision > ?"
-)
+_INDEX_ROWS = "SELECT id, name, pinyin, status = 'active' FROM products WHERE revision > ?"
 
 
 def products_by_ids(conn: Connection, store_id: str, ids: Sequence[int]) -> list[ProductInfo]:
@@ -163,7 +161,7 @@ def products_by_ids(conn: Connection, store_id: str, ids: Sequence[int]) -> list
 
 
 def index_rows(conn: Connection, since_revision: int) -> list[tuple]:
-    """(id, sku, name, pinyin, active, revision) of products changed since a revision."""
+    """(id, name, pinyin, active) of the products changed since a revision."""
     return conn.connection.driver_connection.execute(_INDEX_ROWS, (since_revision,)).fetchall()
 
 

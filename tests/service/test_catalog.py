@@ -138,6 +138,10 @@ def test_search_by_name_substring(store: RunningStore, md: list) -> None:
     assert search(store, md, "不存在的商品").products == []
 
 
+def test_search_by_sku(store: RunningStore, md: list) -> None:
+    assert [p.sku for p in search(store, md, "P5").products] == ["P5"]
+
+
 def test_search_pages(store: RunningStore, md: list) -> None:
     # "ml" is in the names of P1, P2, P3 and P8.
     page1 = search(store, md, "ml", size=3)

@@ -466,7 +466,10 @@ def test_no_sale_needs_permission_and_is_audited(store: RunningStore, till: Till
     with store.db.read() as conn:
         rows = [r for r in iter_audit(conn) if r.action == "SalesService/NoSale"]
     assert [(r.operator_id, r.outcome) for r in rows] == [
-        ("1001", "PERMISSION_DENIED"), ("1001", "OK"), ("1001", "OK")]
+        ("1001", "PERMISSION_DENIED"),
+        ("1001", "OK"),
+        ("1001", "OK"),
+    ]
     assert '"approved_by":"1002"' in rows[1].detail
 
 

@@ -1,0 +1,1 @@
+"""Serial weighing scale: continuous-output ASCII protocol, driver and simulator."""

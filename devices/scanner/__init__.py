@@ -1,0 +1,1 @@
+"""Barcode scanners: serial (pyserial) and keyboard wedge, with a serial simulator."""
