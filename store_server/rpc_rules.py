@@ -46,6 +46,8 @@ RULES: dict[str, RpcRule] = {
     CATALOG + "Search": RpcRule(),
     CATALOG + "GetProduct": RpcRule(),
     CATALOG + "StreamCatalog": RpcRule(),
+    CATALOG + "ListLabelJobs": RpcRule(permission=Permission.LABELS),
+    CATALOG + "CompleteLabelJobs": RpcRule(permission=Permission.LABELS, audited=True),
     CATALOG + "SchedulePriceChange": RpcRule(
         permission=Permission.CATALOG_ADMIN,
         audited=True,

@@ -17,7 +17,7 @@ from sqlalchemy import (
     update,
 )
 
-from store_server.db.models import Barcode, Category, Counter, Product, StorePrice
+from store_server.db.models import Barcode, Category, Counter, LabelJob, Product, StorePrice
 from store_server.db.unit_of_work import UnitOfWork
 from store_server.domain.catalog import BarcodeInfo, ProductInfo
 from store_server.domain.catalog_import import ProductDraft
@@ -362,3 +362,27 @@ def set_price(
             .values(revision=revision, updated_at=now)
         )
     return revision
+
+
+def pending_label_jobs(conn: Connection, *, offset: int, limit: int) -> tuple[list[Row], int]:
+    """Unprinted label jobs, oldest first: (id, product_id, reason, created_at)."""
+    pending = LabelJob.printed_at.is_(None)
+    total = conn.execute(select(func.count()).select_from(LabelJob).where(pending)).scalar_one()
+    rows = conn.execute(
+        select(LabelJob.id, LabelJob.product_id, LabelJob.reason, LabelJob.created_at)
+        .where(pending)
+        .order_by(LabelJob.id)
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return rows, total
+
+
+def complete_label_jobs(conn: Connection, job_ids: Sequence[int], at: datetime) -> int:
+    """Mark jobs printed; returns how many were not printed before."""
+    done = conn.execute(
+        update(LabelJob)
+        .where(LabelJob.id.in_(list(job_ids)), LabelJob.printed_at.is_(None))
+        .values(printed_at=at)
+    )
+    return done.rowcount

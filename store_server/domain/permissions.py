@@ -18,6 +18,7 @@ class Permission(enum.StrEnum):
     DAY_CLOSE = "day_close"
     DAY_REOPEN = "day_reopen"
     CATALOG_ADMIN = "catalog_admin"
+    LABELS = "labels"
     REPORTS_OWN_STORE = "reports_own_store"
     ADMIN = "admin"
 
@@ -46,9 +47,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.DAY_REOPEN,
             P.STOCKTAKE_COUNT,
             P.REPORTS_OWN_STORE,
+            P.LABELS,
         }
     ),
-    Role.STOCK_CLERK: frozenset({P.STOCKTAKE_COUNT}),
+    Role.STOCK_CLERK: frozenset({P.STOCKTAKE_COUNT, P.LABELS}),
     Role.OWNER: frozenset({P.REPORTS_OWN_STORE}),
     Role.ADMIN: frozenset(Permission),
 }

@@ -207,3 +207,41 @@ class CatalogService(catalog_pb2_grpc.CatalogServiceServicer):
             effective_at=convert.ts(row.effective_at),
             applied=row.applied_at is not None,
         )
+
+    def ListLabelJobs(
+        self, request: catalog_pb2.ListLabelJobsRequest, context: grpc.ServicerContext
+    ):
+        offset, limit = convert.page_bounds(request.page)
+        self._current()
+        with self._db.read() as conn:
+            rows, total = catalog_repo.pending_label_jobs(conn, offset=offset, limit=limit)
+            products = {
+                p.id: p
+                for p in catalog_repo.products_by_ids(
+                    conn, self._cfg.store_id, sorted({r.product_id for r in rows})
+                )
+            }
+        return catalog_pb2.ListLabelJobsResponse(
+            jobs=[
+                catalog_pb2.LabelJob(
+                    job_id=r.id,
+                    product=convert.product(products[r.product_id]),
+                    reason=r.reason,
+                    created_at=convert.ts(r.created_at),
+                )
+                for r in rows
+            ],
+            page=convert.next_page(offset, limit, total),
+        )
+
+    def CompleteLabelJobs(
+        self, request: catalog_pb2.CompleteLabelJobsRequest, context: grpc.ServicerContext
+    ):
+        if not request.job_ids or len(request.job_ids) > 1000:
+            raise InvalidArgument("job_ids", "1 to 1,000 job ids")
+        principal = principal_of(context)
+        with unit_of_work(
+            self._db, Actor(principal.operator_id, principal.device_id), self._clock.now()
+        ) as uow:
+            done = catalog_repo.complete_label_jobs(uow.conn, request.job_ids, uow.now)
+        return catalog_pb2.CompleteLabelJobsResponse(completed=done)

@@ -358,3 +358,36 @@ def test_search_sees_products_imported_while_the_server_runs(
     found = search(store, md, "FD")
     assert [p.sku for p in found.products] == ["P9"]
     assert found.products[0].barcodes[0].code == cf.ean13("690123456823")
+
+
+def test_label_jobs_list_and_complete(store: RunningStore, md: list) -> None:
+    admin = store.login("1003", "3333", "office")
+    schedule(store, admin, "P2", 350)
+    schedule(store, admin, "P5", 480)
+    expect_code(
+        grpc.StatusCode.PERMISSION_DENIED,
+        lambda: store.catalog.ListLabelJobs(
+            catalog_pb2.ListLabelJobsRequest(), metadata=md, timeout=DEADLINE
+        ),
+    )
+    jobs = store.catalog.ListLabelJobs(
+        catalog_pb2.ListLabelJobsRequest(), metadata=admin, timeout=DEADLINE
+    ).jobs
+    assert [(j.product.sku, j.product.retail_price.fen, j.reason) for j in jobs] == [
+        ("P2", 350, "price_change"),
+        ("P5", 480, "price_change"),
+    ]
+    ids = [j.job_id for j in jobs]
+    done = store.catalog.CompleteLabelJobs(
+        catalog_pb2.CompleteLabelJobsRequest(job_ids=ids), metadata=admin, timeout=DEADLINE
+    )
+    again = store.catalog.CompleteLabelJobs(
+        catalog_pb2.CompleteLabelJobsRequest(job_ids=ids), metadata=admin, timeout=DEADLINE
+    )
+    assert (done.completed, again.completed) == (2, 0)
+    assert (
+        store.catalog.ListLabelJobs(
+            catalog_pb2.ListLabelJobsRequest(), metadata=admin, timeout=DEADLINE
+        ).jobs
+        == []
+    )
