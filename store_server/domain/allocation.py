@@ -33,3 +33,26 @@ def share(amount: int, part: int, whole: int) -> int:
     if whole <= 0:
         return 0
     return div_round_half_up(amount * part, whole)
+
+
+def allocate_capped(total: int, caps: Sequence[int]) -> list[int]:
+    """Split `total` (0 <= total <= sum(caps)) in proportion to `caps`, no part above its cap.
+
+    A discount spread over lines must never take a line below zero: rounding
+    that would push one part over its cap moves the excess to parts with room.
+    """
+    if total < 0 or total > sum(caps):
+        raise ValueError("total must be between 0 and the sum of the caps")
+    parts = allocate(total, caps)
+    excess = 0
+    for i, cap in enumerate(caps):
+        if parts[i] > cap:
+            excess += parts[i] - cap
+            parts[i] = cap
+    for i, cap in enumerate(caps):
+        if not excess:
+            break
+        room = min(cap - parts[i], excess)
+        parts[i] += room
+        excess -= room
+    return parts

@@ -1,9 +1,9 @@
-"""The one pricing function: (basket lines, member, store, time) -> priced lines.
+"""The one pricing function: (basket lines, member, store, time, promotions) -> priced lines.
 
 Every discount is an Adjustment with a name the receipt prints, so the till
-and the receipt can explain each fen. The promotions issue adds its rules
-here; this first version knows the store price, the member price, a
-supervisor's price override and gift lines.
+and the receipt can explain each fen. First the line's own price (store
+price, member price, a supervisor's override, a gift), then the promotions
+(domain.promotions.engine) and the member's tier or discount-card percentage.
 """
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from store_server.domain.money import line_amount
+from store_server.domain.money import MILLI, line_amount
+from store_server.domain.promotions.engine import LineState, apply_promotions
+from store_server.domain.promotions.model import PercentOff, Promotion
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +35,9 @@ class LineInput:
     override_unit_price_fen: int | None = None  # a supervisor's price
     gift: bool = False
     tax_rate_bp: int = 0
+    category: str = ""
+    weighed: bool = False
+    pack_factor: int = 1  # a case is not one unit of the product for item rules
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,17 +85,96 @@ class PricedBasket:
 @dataclass(frozen=True, slots=True)
 class MemberContext:
     member_id: str
+    tier_discount_bp: int = 0  # the tier's percentage off (9500 would be wrong: 500 = 5%)
+    card_discount_bp: int = 0  # a discount card's percentage off
 
 
 def price_basket(
-    lines: Sequence[LineInput], *, member: MemberContext | None, store_id: str, at: datetime
+    lines: Sequence[LineInput],
+    *,
+    member: MemberContext | None,
+    store_id: str,
+    at: datetime,
+    promotions: Sequence[Promotion] = (),
 ) -> PricedBasket:
     """Price every line. Pure: same input, same output, whatever the order of lines.
 
-    `store_id` and `at` are unused until promotions (store-specific, time
-    windows) arrive, and are in the signature so callers already pass them.
+    The answer lists the lines in the order given.
     """
-    return PricedBasket(tuple(_price_line(line, member) for line in lines))
+    own = [_price_line(line, member) for line in lines]
+    states = [_state(line, priced) for line, priced in zip(lines, own, strict=True)]
+    # Work in an order that does not depend on the scan order.
+    order = sorted(range(len(lines)), key=lambda i: lines[i].line_id)
+    rules = [*promotions, *_member_promotions(member)]
+    if rules:
+        done = apply_promotions(
+            [states[i] for i in order], rules, store_id=store_id, at=at, member=member is not None
+        )
+        for i, state in zip(order, done, strict=True):
+            states[i] = state
+    return PricedBasket(tuple(_with_promotions(p, s) for p, s in zip(own, states, strict=True)))
+
+
+def _member_promotions(member: MemberContext | None) -> list[Promotion]:
+    """A member's tier discount and discount card: the better of the two applies."""
+    if member is None:
+        return []
+    out = []
+    if member.tier_discount_bp:
+        out.append(
+            Promotion(
+                "member-tier",
+                "会员折扣",
+                PercentOff(member.tier_discount_bp),
+                group="\x01member",
+                members_only=True,
+            )
+        )
+    if member.card_discount_bp:
+        out.append(
+            Promotion(
+                "member-card",
+                "折扣卡",
+                PercentOff(member.card_discount_bp),
+                group="\x01member",
+                members_only=True,
+            )
+        )
+    return out
+
+
+def _state(line: LineInput, priced: PricedLine) -> LineState:
+    promotable = not line.gift and line.override_unit_price_fen is None
+    whole = line.quantity_milli % MILLI == 0 and not line.weighed and line.pack_factor == 1
+    countable = promotable and whole and line.fixed_amount_fen is None
+    units = line.quantity_milli // MILLI if countable else 0
+    unit_price = priced.net_amount_fen // units if units else 0
+    return LineState(
+        line_id=line.line_id,
+        product_id=line.product_id,
+        category=line.category,
+        unit_price_fen=unit_price,
+        net_fen=priced.net_amount_fen,
+        countable=countable,
+        promotable=promotable,
+        free_units=units,
+    )
+
+
+def _with_promotions(priced: PricedLine, state: LineState) -> PricedLine:
+    if not state.discounts:
+        return priced
+    extra = tuple(
+        Adjustment(f"PROMO:{promo_id}", name, -amount)
+        for promo_id, (name, amount) in sorted(state.discounts.items())
+    )
+    return PricedLine(
+        line_id=priced.line_id,
+        base_amount_fen=priced.base_amount_fen,
+        adjustments=priced.adjustments + extra,
+        net_amount_fen=state.net_fen,
+        tax_rate_bp=priced.tax_rate_bp,
+    )
 
 
 def _price_line(line: LineInput, member: MemberContext | None) -> PricedLine:

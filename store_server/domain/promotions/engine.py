@@ -1,0 +1,283 @@
+"""Applying promotions to a priced basket: pure, deterministic, explained.
+
+Order of work: item rules (N for P, Nth at X% off, buy X get Y, bundles) use
+whole units up, so one unit pays for one promotion's condition only; then
+percentages on lines; then basket rules (满减, coupons) on what is left. Each
+exclusive group contributes its best set of promotions for the customer,
+tried on copies of the basket: several promotions of a group may apply
+together only to different lines (3-for-7 on cola and half price on bread),
+never two to the same line. Promotions with no group stack.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import combinations
+
+from store_server.domain.allocation import allocate_capped
+from store_server.domain.money import div_round_half_up
+from store_server.domain.promotions.model import (
+    Bundle,
+    BuyGet,
+    Coupon,
+    NthPercent,
+    PercentOff,
+    Promotion,
+    QuantityPrice,
+    Scope,
+    Threshold,
+    phase,
+)
+
+# Up to this many promotions of one group touching a basket, every subset is
+# tried; beyond it (rare), each alone and all together.
+EXHAUSTIVE_GROUP = 6
+
+
+@dataclass
+class LineState:
+    """One line while promotions are applied to it."""
+
+    line_id: str
+    product_id: int
+    category: str
+    unit_price_fen: int  # per whole unit, after the member price
+    net_fen: int
+    countable: bool  # whole units that item rules may use
+    promotable: bool  # not a gift, not a supervisor's price
+    free_units: int  # units not yet used by an item rule
+    discounts: dict[str, tuple[str, int]] = field(default_factory=dict)  # promo -> (name, fen)
+
+    def copy(self) -> LineState:
+        return LineState(
+            self.line_id,
+            self.product_id,
+            self.category,
+            self.unit_price_fen,
+            self.net_fen,
+            self.countable,
+            self.promotable,
+            self.free_units,
+            dict(self.discounts),
+        )
+
+    def take(self, promo: Promotion, amount: int) -> None:
+        if amount <= 0:
+            return
+        amount = min(amount, self.net_fen)  # never below zero
+        self.net_fen -= amount
+        name, before = self.discounts.get(promo.promo_id, (promo.name, 0))
+        self.discounts[promo.promo_id] = (name, before + amount)
+
+
+def apply_promotions(
+    states: list[LineState],
+    promotions: Sequence[Promotion],
+    *,
+    store_id: str,
+    at: datetime,
+    member: bool,
+) -> list[LineState]:
+    groups: dict[str, list[Promotion]] = {}
+    for promo in promotions:
+        if promo.eligible(store_id=store_id, at=at, member=member):
+            groups.setdefault(promo.group or f"\x00{promo.promo_id}", []).append(promo)
+    order = sorted(
+        groups.items(),
+        key=lambda kv: (min(phase(p.rule) for p in kv[1]), -max(p.priority for p in kv[1]), kv[0]),
+    )
+    for _, promos in order:
+        candidates = [p for p in promos if _touches(p, states)]
+        if candidates:
+            states = _best(states, candidates)
+    return states
+
+
+def _touches(promo: Promotion, states: list[LineState]) -> bool:
+    scopes = [promo.scope]
+    if isinstance(promo.rule, BuyGet) and promo.rule.get_scope is not None:
+        scopes.append(promo.rule.get_scope)
+    if isinstance(promo.rule, Bundle):
+        ids = {pid for pid, _ in promo.rule.items}
+        return any(s.promotable and s.product_id in ids for s in states)
+    return any(
+        s.promotable and s.net_fen > 0 and scope.matches(s.product_id, s.category)
+        for s in states
+        for scope in scopes
+    )
+
+
+def _subsets(candidates: list[Promotion]) -> Iterator[tuple[Promotion, ...]]:
+    ordered = sorted(candidates, key=lambda p: (-p.priority, p.promo_id))
+    if len(ordered) <= EXHAUSTIVE_GROUP:
+        for size in range(1, len(ordered) + 1):
+            yield from combinations(ordered, size)
+    else:
+        yield from ((p,) for p in ordered)
+        yield tuple(ordered)
+
+
+def _best(states: list[LineState], candidates: list[Promotion]) -> list[LineState]:
+    """The subset of one group's promotions that saves the customer most."""
+    base = sum(s.net_fen for s in states)
+    best, best_gain = states, 0
+    for subset in _subsets(candidates):
+        trial = [s.copy() for s in states]
+        for promo in sorted(subset, key=lambda p: (phase(p.rule), -p.priority, p.promo_id)):
+            _RULES[type(promo.rule)](promo, trial)
+        ids = {p.promo_id for p in subset}
+        if any(
+            len(ids & t.discounts.keys() - s.discounts.keys()) > 1
+            for s, t in zip(states, trial, strict=True)
+        ):
+            continue  # exclusive: no line may take two promotions of one group
+        gain = base - sum(s.net_fen for s in trial)
+        if gain > best_gain:  # ties keep the earlier (smaller, higher-priority) set
+            best, best_gain = trial, gain
+    return best
+
+
+# -- units ---------------------------------------------------------------
+
+
+def _units(states: list[LineState], scope: Scope) -> list[tuple[int, int]]:
+    """Free whole units in scope as (price, line index), dearest first, stable."""
+    out = []
+    for i, s in enumerate(states):
+        if (
+            s.countable
+            and s.promotable
+            and s.free_units
+            and scope.matches(s.product_id, s.category)
+        ):
+            out.extend([(s.unit_price_fen, i)] * s.free_units)
+    out.sort(key=lambda u: (-u[0], states[u[1]].line_id))
+    return out
+
+
+def _spread(
+    promo: Promotion, states: list[LineState], units: Sequence[tuple[int, int]], discount: int
+) -> None:
+    """Give `discount` to the lines of `units` in proportion to their prices, and use them."""
+    discount = min(discount, sum(price for price, _ in units))
+    for (_, i), part in zip(units, allocate_capped(discount, [p for p, _ in units]), strict=True):
+        states[i].take(promo, part)
+    for _, i in units:
+        states[i].free_units -= 1
+
+
+def _quantity_price(promo: Promotion, states: list[LineState]) -> None:
+    rule: QuantityPrice = promo.rule
+    units = _units(states, promo.scope)
+    for start in range(0, len(units) - rule.quantity + 1, rule.quantity):
+        chunk = units[start : start + rule.quantity]
+        total = sum(price for price, _ in chunk)
+        if total > rule.price_fen:
+            _spread(promo, states, chunk, total - rule.price_fen)
+
+
+def _nth_percent(promo: Promotion, states: list[LineState]) -> None:
+    rule: NthPercent = promo.rule
+    units = _units(states, promo.scope)
+    for start in range(0, len(units) - rule.nth + 1, rule.nth):
+        chunk = units[start : start + rule.nth]
+        price, i = chunk[-1]  # the cheapest of the set
+        states[i].take(promo, div_round_half_up(price * rule.percent_bp, 10_000))
+        for _, j in chunk:
+            states[j].free_units -= 1
+
+
+def _buy_get(promo: Promotion, states: list[LineState]) -> None:
+    rule: BuyGet = promo.rule
+    if rule.get_scope is None:
+        units = _units(states, promo.scope)
+        size = rule.buy + rule.get
+        for start in range(0, len(units) - size + 1, size):
+            chunk = units[start : start + size]
+            free = chunk[rule.buy :]  # the cheapest of each set go free
+            for price, i in free:
+                states[i].take(promo, price)
+            for _, i in chunk:
+                states[i].free_units -= 1
+        return
+    buying = _units(states, promo.scope)
+    sets = len(buying) // rule.buy
+    reserved = buying[: sets * rule.buy]
+    for _, i in reserved:
+        states[i].free_units -= 1
+    gifts = sorted(_units(states, rule.get_scope), key=lambda u: (u[0], states[u[1]].line_id))
+    gifts = gifts[: sets * rule.get]
+    used_sets = -(-len(gifts) // rule.get) if gifts else 0
+    for _, i in reserved[used_sets * rule.buy :]:  # sets that found nothing to give back
+        states[i].free_units += 1
+    for price, i in gifts:
+        states[i].take(promo, price)
+        states[i].free_units -= 1
+
+
+def _bundle(promo: Promotion, states: list[LineState]) -> None:
+    rule: Bundle = promo.rule
+    pools = [(_units(states, Scope(product_ids=frozenset({pid}))), k) for pid, k in rule.items]
+    sets = min((len(units) // k for units, k in pools), default=0)
+    for n in range(sets):
+        chunk = [u for units, k in pools for u in units[n * k : (n + 1) * k]]
+        total = sum(price for price, _ in chunk)
+        if total <= rule.price_fen:
+            break
+        _spread(promo, states, chunk, total - rule.price_fen)
+
+
+def _percent_off(promo: Promotion, states: list[LineState]) -> None:
+    rule: PercentOff = promo.rule
+    for s in states:
+        if s.promotable and promo.scope.matches(s.product_id, s.category):
+            s.take(promo, div_round_half_up(s.net_fen * rule.percent_bp, 10_000))
+
+
+def _basket(promo: Promotion, states: list[LineState], discount_of: Callable[[int], int]) -> None:
+    lines = [
+        s
+        for s in states
+        if s.promotable and s.net_fen > 0 and promo.scope.matches(s.product_id, s.category)
+    ]
+    spend = sum(s.net_fen for s in lines)
+    discount = min(discount_of(spend), spend)
+    if discount > 0:
+        for s, part in zip(
+            lines, allocate_capped(discount, [s.net_fen for s in lines]), strict=True
+        ):
+            s.take(promo, part)
+
+
+def _threshold(promo: Promotion, states: list[LineState]) -> None:
+    rule: Threshold = promo.rule
+
+    def discount(spend: int) -> int:
+        times = spend // rule.threshold_fen
+        return (times if rule.repeatable else min(times, 1)) * rule.discount_fen
+
+    _basket(promo, states, discount)
+
+
+def _coupon(promo: Promotion, states: list[LineState]) -> None:
+    rule: Coupon = promo.rule
+
+    def discount(spend: int) -> int:
+        if spend < rule.min_spend_fen:
+            return 0
+        return rule.amount_fen or div_round_half_up(spend * rule.percent_bp, 10_000)
+
+    _basket(promo, states, discount)
+
+
+_RULES: dict[type, Callable[[Promotion, list[LineState]], None]] = {
+    QuantityPrice: _quantity_price,
+    NthPercent: _nth_percent,
+    BuyGet: _buy_get,
+    Bundle: _bundle,
+    PercentOff: _percent_off,
+    Threshold: _threshold,
+    Coupon: _coupon,
+}
