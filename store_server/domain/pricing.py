@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from store_server.domain.money import MILLI, line_amount
+from store_server.domain.promotions.catalog_index import PromotionSet
 from store_server.domain.promotions.engine import LineState, apply_promotions
 from store_server.domain.promotions.model import PercentOff, Promotion
 
@@ -95,7 +96,7 @@ def price_basket(
     member: MemberContext | None,
     store_id: str,
     at: datetime,
-    promotions: Sequence[Promotion] = (),
+    promotions: Sequence[Promotion] | PromotionSet = (),
 ) -> PricedBasket:
     """Price every line. Pure: same input, same output, whatever the order of lines.
 
@@ -105,6 +106,8 @@ def price_basket(
     states = [_state(line, priced) for line, priced in zip(lines, own, strict=True)]
     # Work in an order that does not depend on the scan order.
     order = sorted(range(len(lines)), key=lambda i: lines[i].line_id)
+    if isinstance(promotions, PromotionSet):
+        promotions = promotions.for_lines((line.product_id, line.category) for line in lines)
     rules = [*promotions, *_member_promotions(member)]
     if rules:
         done = apply_promotions(

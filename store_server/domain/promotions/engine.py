@@ -72,41 +72,57 @@ class LineState:
         self.discounts[promo.promo_id] = (name, before + amount)
 
 
-def apply_promotions(
-    states: list[LineState],
-    promotions: Sequence[Promotion],
-    *,
-    store_id: str,
-    at: datetime,
-    member: bool,
-) -> list[LineState]:
+def apply_promotions(states: list[LineState], promotions: Sequence[Promotion], *,
+                     store_id: str, at: datetime, member: bool) -> list[LineState]:
     groups: dict[str, list[Promotion]] = {}
     for promo in promotions:
         if promo.eligible(store_id=store_id, at=at, member=member):
             groups.setdefault(promo.group or f"\x00{promo.promo_id}", []).append(promo)
-    order = sorted(
-        groups.items(),
-        key=lambda kv: (min(phase(p.rule) for p in kv[1]), -max(p.priority for p in kv[1]), kv[0]),
-    )
+    order = sorted(groups.items(), key=lambda kv: (
+        min(phase(p.rule) for p in kv[1]), -max(p.priority for p in kv[1]), kv[0]))
+    lines = _LineMap(states)
     for _, promos in order:
-        candidates = [p for p in promos if _touches(p, states)]
-        if candidates:
-            states = _best(states, candidates)
+        candidates = [p for p in promos if lines.of(p, states)]
+        if len(candidates) == 1 and not candidates[0].group:
+            # A promotion that stacks: nothing to choose, apply it in place.
+            promo = candidates[0]
+            _RULES[type(promo.rule)](promo, states, lines.of(promo, states))
+        elif candidates:
+            states = _best(states, candidates, lines)
     return states
 
 
-def _touches(promo: Promotion, states: list[LineState]) -> bool:
-    scopes = [promo.scope]
-    if isinstance(promo.rule, BuyGet) and promo.rule.get_scope is not None:
-        scopes.append(promo.rule.get_scope)
+class _LineMap:
+    """Line indexes by product and by category, so a scope finds its lines directly."""
+
+    def __init__(self, states: list[LineState]) -> None:
+        self.count = len(states)
+        self.by_product: dict[int, list[int]] = {}
+        self.by_category: dict[str, list[int]] = {}
+        for i, s in enumerate(states):
+            self.by_product.setdefault(s.product_id, []).append(i)
+            self.by_category.setdefault(s.category, []).append(i)
+
+    def of(self, promo: Promotion, states: list[LineState]) -> list[int]:
+        """Indexes of the lines a promotion could change (promotable, not yet free)."""
+        found: set[int] = set()
+        for scope in _scopes(promo):
+            if not scope.product_ids and not scope.categories:
+                found.update(range(self.count))
+                break
+            for pid in scope.product_ids:
+                found.update(self.by_product.get(pid, ()))
+            for category in scope.categories:
+                found.update(self.by_category.get(category, ()))
+        return sorted(i for i in found if states[i].promotable and states[i].net_fen > 0)
+
+
+def _scopes(promo: Promotion) -> list[Scope]:
     if isinstance(promo.rule, Bundle):
-        ids = {pid for pid, _ in promo.rule.items}
-        return any(s.promotable and s.product_id in ids for s in states)
-    return any(
-        s.promotable and s.net_fen > 0 and scope.matches(s.product_id, s.category)
-        for s in states
-        for scope in scopes
-    )
+        return [Scope(product_ids=frozenset(pid for pid, _ in promo.rule.items))]
+    if isinstance(promo.rule, BuyGet) and promo.rule.get_scope is not None:
+        return [promo.scope, promo.rule.get_scope]
+    return [promo.scope]
 
 
 def _subsets(candidates: list[Promotion]) -> Iterator[tuple[Promotion, ...]]:
@@ -119,21 +135,27 @@ def _subsets(candidates: list[Promotion]) -> Iterator[tuple[Promotion, ...]]:
         yield tuple(ordered)
 
 
-def _best(states: list[LineState], candidates: list[Promotion]) -> list[LineState]:
-    """The subset of one group's promotions that saves the customer most."""
-    base = sum(s.net_fen for s in states)
+def _best(states: list[LineState], candidates: list[Promotion], lines: _LineMap,
+          ) -> list[LineState]:
+    """The subset of one group's promotions that saves the customer most.
+
+    Each try copies only the lines its promotions can change; the rest are
+    shared with the basket as it was (nothing writes to them).
+    """
+    touched = {p.promo_id: lines.of(p, states) for p in candidates}
     best, best_gain = states, 0
     for subset in _subsets(candidates):
-        trial = [s.copy() for s in states]
+        copied = sorted({i for p in subset for i in touched[p.promo_id]})
+        trial = list(states)
+        for i in copied:
+            trial[i] = states[i].copy()
         for promo in sorted(subset, key=lambda p: (phase(p.rule), -p.priority, p.promo_id)):
-            _RULES[type(promo.rule)](promo, trial)
+            _RULES[type(promo.rule)](promo, trial, touched[promo.promo_id])
         ids = {p.promo_id for p in subset}
-        if any(
-            len(ids & t.discounts.keys() - s.discounts.keys()) > 1
-            for s, t in zip(states, trial, strict=True)
-        ):
+        if any(len(ids & trial[i].discounts.keys() - states[i].discounts.keys()) > 1
+               for i in copied):
             continue  # exclusive: no line may take two promotions of one group
-        gain = base - sum(s.net_fen for s in trial)
+        gain = sum(states[i].net_fen - trial[i].net_fen for i in copied)
         if gain > best_gain:  # ties keep the earlier (smaller, higher-priority) set
             best, best_gain = trial, gain
     return best
@@ -142,16 +164,16 @@ def _best(states: list[LineState], candidates: list[Promotion]) -> list[LineStat
 # -- units ---------------------------------------------------------------
 
 
-def _units(states: list[LineState], scope: Scope) -> list[tuple[int, int]]:
-    """Free whole units in scope as (price, line index), dearest first, stable."""
+def _units(states: list[LineState], scope: Scope, near: Sequence[int]) -> list[tuple[int, int]]:
+    """Free whole units in scope as (price, line index), dearest first, stable.
+
+    `near` are the only lines worth looking at (the promotion's, from _LineMap).
+    """
     out = []
-    for i, s in enumerate(states):
-        if (
-            s.countable
-            and s.promotable
-            and s.free_units
-            and scope.matches(s.product_id, s.category)
-        ):
+    for i in near:
+        s = states[i]
+        if s.countable and s.promotable and s.free_units and scope.matches(s.product_id,
+                                                                              s.category):
             out.extend([(s.unit_price_fen, i)] * s.free_units)
     out.sort(key=lambda u: (-u[0], states[u[1]].line_id))
     return out
@@ -168,9 +190,9 @@ def _spread(
         states[i].free_units -= 1
 
 
-def _quantity_price(promo: Promotion, states: list[LineState]) -> None:
+def _quantity_price(promo: Promotion, states: list[LineState], near: Sequence[int]) -> None:
     rule: QuantityPrice = promo.rule
-    units = _units(states, promo.scope)
+    units = _units(states, promo.scope, near)
     for start in range(0, len(units) - rule.quantity + 1, rule.quantity):
         chunk = units[start : start + rule.quantity]
         total = sum(price for price, _ in chunk)
@@ -178,9 +200,9 @@ def _quantity_price(promo: Promotion, states: list[LineState]) -> None:
             _spread(promo, states, chunk, total - rule.price_fen)
 
 
-def _nth_percent(promo: Promotion, states: list[LineState]) -> None:
+def _nth_percent(promo: Promotion, states: list[LineState], near: Sequence[int]) -> None:
     rule: NthPercent = promo.rule
-    units = _units(states, promo.scope)
+    units = _units(states, promo.scope, near)
     for start in range(0, len(units) - rule.nth + 1, rule.nth):
         chunk = units[start : start + rule.nth]
         price, i = chunk[-1]  # the cheapest of the set
@@ -189,10 +211,10 @@ def _nth_percent(promo: Promotion, states: list[LineState]) -> None:
             states[j].free_units -= 1
 
 
-def _buy_get(promo: Promotion, states: list[LineState]) -> None:
+def _buy_get(promo: Promotion, states: list[LineState], near: Sequence[int]) -> None:
     rule: BuyGet = promo.rule
     if rule.get_scope is None:
-        units = _units(states, promo.scope)
+        units = _units(states, promo.scope, near)
         size = rule.buy + rule.get
         for start in range(0, len(units) - size + 1, size):
             chunk = units[start : start + size]
@@ -202,12 +224,13 @@ def _buy_get(promo: Promotion, states: list[LineState]) -> None:
             for _, i in chunk:
                 states[i].free_units -= 1
         return
-    buying = _units(states, promo.scope)
+    buying = _units(states, promo.scope, near)
     sets = len(buying) // rule.buy
     reserved = buying[: sets * rule.buy]
     for _, i in reserved:
         states[i].free_units -= 1
-    gifts = sorted(_units(states, rule.get_scope), key=lambda u: (u[0], states[u[1]].line_id))
+    gifts = sorted(_units(states, rule.get_scope, near),
+                   key=lambda u: (u[0], states[u[1]].line_id))
     gifts = gifts[: sets * rule.get]
     used_sets = -(-len(gifts) // rule.get) if gifts else 0
     for _, i in reserved[used_sets * rule.buy :]:  # sets that found nothing to give back
@@ -217,9 +240,10 @@ def _buy_get(promo: Promotion, states: list[LineState]) -> None:
         states[i].free_units -= 1
 
 
-def _bundle(promo: Promotion, states: list[LineState]) -> None:
+def _bundle(promo: Promotion, states: list[LineState], near: Sequence[int]) -> None:
     rule: Bundle = promo.rule
-    pools = [(_units(states, Scope(product_ids=frozenset({pid}))), k) for pid, k in rule.items]
+    pools = [(_units(states, Scope(product_ids=frozenset({pid})), near), k)
+             for pid, k in rule.items]
     sets = min((len(units) // k for units, k in pools), default=0)
     for n in range(sets):
         chunk = [u for units, k in pools for u in units[n * k : (n + 1) * k]]
@@ -229,39 +253,37 @@ def _bundle(promo: Promotion, states: list[LineState]) -> None:
         _spread(promo, states, chunk, total - rule.price_fen)
 
 
-def _percent_off(promo: Promotion, states: list[LineState]) -> None:
+def _percent_off(promo: Promotion, states: list[LineState], near: Sequence[int]) -> None:
     rule: PercentOff = promo.rule
-    for s in states:
+    for i in near:
+        s = states[i]
         if s.promotable and promo.scope.matches(s.product_id, s.category):
             s.take(promo, div_round_half_up(s.net_fen * rule.percent_bp, 10_000))
 
 
-def _basket(promo: Promotion, states: list[LineState], discount_of: Callable[[int], int]) -> None:
-    lines = [
-        s
-        for s in states
-        if s.promotable and s.net_fen > 0 and promo.scope.matches(s.product_id, s.category)
-    ]
+def _basket(promo: Promotion, states: list[LineState], near: Sequence[int],
+            discount_of: Callable[[int], int]) -> None:
+    lines = [states[i] for i in near if states[i].promotable and states[i].net_fen > 0
+             and promo.scope.matches(states[i].product_id, states[i].category)]
     spend = sum(s.net_fen for s in lines)
     discount = min(discount_of(spend), spend)
     if discount > 0:
-        for s, part in zip(
-            lines, allocate_capped(discount, [s.net_fen for s in lines]), strict=True
-        ):
+        for s, part in zip(lines, allocate_capped(discount, [s.net_fen for s in lines]),
+                           strict=True):
             s.take(promo, part)
 
 
-def _threshold(promo: Promotion, states: list[LineState]) -> None:
+def _threshold(promo: Promotion, states: list[LineState], near: Sequence[int]) -> None:
     rule: Threshold = promo.rule
 
     def discount(spend: int) -> int:
         times = spend // rule.threshold_fen
         return (times if rule.repeatable else min(times, 1)) * rule.discount_fen
 
-    _basket(promo, states, discount)
+    _basket(promo, states, near, discount)
 
 
-def _coupon(promo: Promotion, states: list[LineState]) -> None:
+def _coupon(promo: Promotion, states: list[LineState], near: Sequence[int]) -> None:
     rule: Coupon = promo.rule
 
     def discount(spend: int) -> int:
@@ -269,10 +291,10 @@ def _coupon(promo: Promotion, states: list[LineState]) -> None:
             return 0
         return rule.amount_fen or div_round_half_up(spend * rule.percent_bp, 10_000)
 
-    _basket(promo, states, discount)
+    _basket(promo, states, near, discount)
 
 
-_RULES: dict[type, Callable[[Promotion, list[LineState]], None]] = {
+_RULES: dict[type, Callable[[Promotion, list[LineState], Sequence[int]], None]] = {
     QuantityPrice: _quantity_price,
     NthPercent: _nth_percent,
     BuyGet: _buy_get,

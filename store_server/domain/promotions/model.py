@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, time
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 
@@ -45,13 +46,20 @@ class Schedule:
             return False
         if self.valid_to is not None and at >= self.valid_to:
             return False
-        local = at.astimezone(ZoneInfo(self.zone))
+        if not self.days_of_week and self.time_from is None and self.time_to is None:
+            return True  # no local time needed: the common case, kept cheap
+        local = at.astimezone(_zone(self.zone))
         if self.days_of_week and local.weekday() not in self.days_of_week:
             return False
         now = local.time()
         if self.time_from is not None and now < self.time_from:
             return False
         return not (self.time_to is not None and now >= self.time_to)
+
+
+@lru_cache(maxsize=8)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
 
 
 # -- rules: item rules take whole units of countable lines and use them up --
