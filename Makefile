@@ -39,17 +39,23 @@ $(GEN_STAMP): $(PROTOS) $(STAMP)
 demo: $(GEN_STAMP)
 	$(BIN)/storectl --config $(CONFIG) demo --if-missing
 
-run: demo
+run: system-deps demo
 	exec $(BIN)/python -m store_server --config $(CONFIG)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-# Real parts the tests drive: socat makes the pseudo-terminals of serial devices.
+# Debian packages the product and its tests use: socat makes the serial devices'
+# pseudo-terminals, fonts-wqy-zenhei prints Chinese on labels, libzbar0 lets
+# the tests scan the barcodes they print.
+DEBIAN_PACKAGES := socat fonts-wqy-zenhei libzbar0
 system-deps:
-	@command -v socat >/dev/null || { \
-	  echo "== installing socat (Debian) for the serial device tests"; \
-	  $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends socat; }
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "== installing Debian packages: $$missing"; \
+	  $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends $$missing; \
+	fi
 
 test: system-deps $(GEN_STAMP)
 	$(BIN)/ruff check .

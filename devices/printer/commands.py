@@ -66,7 +66,12 @@ def _check_receipt_number(receipt_no: str) -> None:
 
 
 def receipt_barcode(printer: Escpos, receipt_no: str) -> None:
-    """CODE128 of the receipt number (scanned at the returns desk), centred, text below."""
+    """CODE128 of the receipt number (scanned at the returns desk), centred, text below.
+
+    At the narrowest module ESC/POS allows (2 dots) a 17-character receipt number needs
+    ~444 dots: it fits 80 mm paper (576 dots), not 58 mm (384), where layouts print
+    only the QR code.
+    """
     _check_receipt_number(receipt_no)
     printer.barcode(
         "{B" + receipt_no, "CODE128", height=64, width=2, function_type="B", align_ct=True

@@ -13,6 +13,7 @@ device into DeviceUnavailableError, so the till can say "printer offline" up fro
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -105,6 +106,11 @@ def open_printer(config: Config) -> Escpos:
     printer = build_printer(config)
     if isinstance(printer, Dummy):
         return printer
+    # python-escpos opens a "file" printer with open(devfile, "wb"), which creates a plain
+    # file when the device node is gone (an unplugged USB printer, a pty whose other side
+    # died): the receipt would vanish into it and count as printed.
+    if config.get("type") == "file" and not os.path.exists(str(config.get("devfile", ""))):
+        raise DeviceUnavailableError(f"printer device {config.get('devfile')!r} is missing")
     try:
         printer.open()
     except (Error, OSError) as exc:  # DeviceNotFoundError is an Error

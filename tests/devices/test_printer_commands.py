@@ -142,8 +142,11 @@ def test_whole_receipt_through_a_file_printer_on_a_pty(
 
 
 def test_missing_printer_is_a_clear_error(tmp_path) -> None:
-    with pytest.raises(DeviceUnavailableError, match="cannot be opened"):
-        open_printer({"type": "file", "devfile": str(tmp_path / "nodir" / "lp0")})
+    missing = tmp_path / "lp0"
+    with pytest.raises(DeviceUnavailableError, match="is missing"):
+        open_printer({"type": "file", "devfile": str(missing)})
+    # ... and no plain file was created where the device should be.
+    assert not missing.exists()
 
 
 def test_transport_configs() -> None:
