@@ -21,10 +21,12 @@ from store_server.db.database import Database
 from store_server.db.group_commit import GroupCommitter
 from store_server.interceptor import TillpointInterceptor
 from store_server.prices import PriceScheduler
+from store_server.promotions import PromotionBook
 from store_server.returns import Returns
 from store_server.services.auth_service import AuthService
 from store_server.services.catalog_service import CatalogService
 from store_server.services.diagnostics_service import DiagnosticsService
+from store_server.services.promotion_service import PromotionService
 from store_server.services.sales_service import SalesService
 from store_server.shifts import Shifts
 from tillpoint.v1 import (
@@ -34,6 +36,8 @@ from tillpoint.v1 import (
     catalog_pb2_grpc,
     diagnostics_pb2,
     diagnostics_pb2_grpc,
+    promotions_pb2,
+    promotions_pb2_grpc,
     sales_pb2,
     sales_pb2_grpc,
 )
@@ -45,6 +49,7 @@ SERVICE_NAMES = (
     catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name,
     diagnostics_pb2.DESCRIPTOR.services_by_name["DiagnosticsService"].full_name,
     sales_pb2.DESCRIPTOR.services_by_name["SalesService"].full_name,
+    promotions_pb2.DESCRIPTOR.services_by_name["PromotionService"].full_name,
 )
 TICK_SECONDS = 30.0
 # Well under gRPC's 4 MiB default; our largest message (a catalog chunk of
@@ -121,7 +126,11 @@ def build_server(config: Config, *, clock: Clock | None = None) -> StoreServer:
     diagnostics_pb2_grpc.add_DiagnosticsServiceServicer_to_server(DiagnosticsService(), server)
     shifts = Shifts(db, config, clock)
     committer = GroupCommitter(db)
-    baskets = Baskets(db, config, clock, prices)
+    book = PromotionBook(db, config)
+    baskets = Baskets(db, config, clock, prices, book)
+    promotions_pb2_grpc.add_PromotionServiceServicer_to_server(
+        PromotionService(db, config, clock, book), server
+    )
     sales_pb2_grpc.add_SalesServiceServicer_to_server(
         SalesService(
             auth,

@@ -33,6 +33,7 @@ from store_server.domain.ids import check_uuid
 from store_server.domain.money import MILLI, check_fen
 from store_server.domain.pricing import LineInput, PricedBasket, price_basket
 from store_server.prices import PriceScheduler
+from store_server.promotions import PromotionBook
 
 # A till line of more than 1,000 units (or 1,000 kg) is a typing error.
 MAX_QUANTITY_MILLI = 1_000_000
@@ -57,6 +58,9 @@ def line_inputs(lines: tuple[StoredLine, ...]) -> list[LineInput]:
             override_unit_price_fen=line.override_unit_price_fen,
             gift=line.gift,
             tax_rate_bp=line.tax_rate_bp,
+            category=line.category,
+            weighed=line.weighed,
+            pack_factor=line.pack_factor,
         )
         for line in lines
     ]
@@ -73,7 +77,15 @@ def check_quantity(quantity_milli: int, *, weighed: bool, field: str = "quantity
 
 
 class Baskets:
-    def __init__(self, db: Database, config: Config, clock: Clock, prices: PriceScheduler) -> None:
+    def __init__(
+        self,
+        db: Database,
+        config: Config,
+        clock: Clock,
+        prices: PriceScheduler,
+        promotions: PromotionBook | None = None,
+    ) -> None:
+        self._promotions = promotions
         self._db = db
         self._cfg = config
         self._clock = clock
@@ -94,6 +106,7 @@ class Baskets:
             member=member,
             store_id=self._cfg.store_id,
             at=self._clock.now(),
+            promotions=self._promotions.current() if self._promotions else (),
         )
         return BasketView(stored, priced)
 
@@ -181,6 +194,7 @@ class Baskets:
                 override_unit_price_fen=None,
                 override_by=None,
                 gift=False,
+                category=product.category,
             )
             return self.view(self._store(uow, replace(basket, lines=(*basket.lines, line))))
 

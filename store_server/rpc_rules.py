@@ -110,5 +110,18 @@ RULES.update(
     }
 )
 
+PROMOTIONS = "/tillpoint.v1.PromotionService/"
+RULES.update(
+    {
+        PROMOTIONS + "CreatePromotion": RpcRule(permission=Permission.ADMIN, audited=True),
+        PROMOTIONS + "ListPromotions": RpcRule(permission=Permission.ADMIN),
+        PROMOTIONS + "EndPromotion": RpcRule(
+            permission=Permission.ADMIN,
+            audited=True,
+            audit_target=lambda r: getattr(r, "promo_id", ""),
+        ),
+    }
+)
+
 # Services of other packages (health checking, reflection) are standard and public.
 GUARDED_PREFIX = "/tillpoint."

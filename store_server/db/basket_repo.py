@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Connection, bindparam, select, update
 
 from store_server.db import fast
-from store_server.db.models import Product
+from store_server.db.models import Category, Product
 from store_server.db.sales_models import BasketLineRow, BasketRow
 
 
@@ -31,6 +31,7 @@ class StoredLine:
     override_unit_price_fen: int | None
     override_by: str | None
     gift: bool
+    category: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +68,10 @@ _LINES = (
         BasketLineRow.override_unit_price_fen,
         BasketLineRow.override_by,
         BasketLineRow.gift,
+        Category.name,
     )
     .join(Product, Product.id == BasketLineRow.product_id)
+    .join(Category, Category.id == Product.category_id)
     .where(BasketLineRow.basket_id == bindparam("basket_id"), BasketLineRow.voided.is_(False))
     .order_by(BasketLineRow.seq)
 )

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from store_server.db import sales_models
+from store_server.db import promotion_models, sales_models
 from store_server.db.models import Base
 
 metadata = Base.metadata
-__all__ = ["metadata", "sales_models"]
+__all__ = ["metadata", "promotion_models", "sales_models"]

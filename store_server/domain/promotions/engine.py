@@ -72,14 +72,22 @@ class LineState:
         self.discounts[promo.promo_id] = (name, before + amount)
 
 
-def apply_promotions(states: list[LineState], promotions: Sequence[Promotion], *,
-                     store_id: str, at: datetime, member: bool) -> list[LineState]:
+def apply_promotions(
+    states: list[LineState],
+    promotions: Sequence[Promotion],
+    *,
+    store_id: str,
+    at: datetime,
+    member: bool,
+) -> list[LineState]:
     groups: dict[str, list[Promotion]] = {}
     for promo in promotions:
         if promo.eligible(store_id=store_id, at=at, member=member):
             groups.setdefault(promo.group or f"\x00{promo.promo_id}", []).append(promo)
-    order = sorted(groups.items(), key=lambda kv: (
-        min(phase(p.rule) for p in kv[1]), -max(p.priority for p in kv[1]), kv[0]))
+    order = sorted(
+        groups.items(),
+        key=lambda kv: (min(phase(p.rule) for p in kv[1]), -max(p.priority for p in kv[1]), kv[0]),
+    )
     lines = _LineMap(states)
     for _, promos in order:
         candidates = [p for p in promos if lines.of(p, states)]
@@ -135,8 +143,11 @@ def _subsets(candidates: list[Promotion]) -> Iterator[tuple[Promotion, ...]]:
         yield tuple(ordered)
 
 
-def _best(states: list[LineState], candidates: list[Promotion], lines: _LineMap,
-          ) -> list[LineState]:
+def _best(
+    states: list[LineState],
+    candidates: list[Promotion],
+    lines: _LineMap,
+) -> list[LineState]:
     """The subset of one group's promotions that saves the customer most.
 
     Each try copies only the lines its promotions can change; the rest are
@@ -152,8 +163,9 @@ def _best(states: list[LineState], candidates: list[Promotion], lines: _LineMap,
         for promo in sorted(subset, key=lambda p: (phase(p.rule), -p.priority, p.promo_id)):
             _RULES[type(promo.rule)](promo, trial, touched[promo.promo_id])
         ids = {p.promo_id for p in subset}
-        if any(len(ids & trial[i].discounts.keys() - states[i].discounts.keys()) > 1
-               for i in copied):
+        if any(
+            len(ids & trial[i].discounts.keys() - states[i].discounts.keys()) > 1 for i in copied
+        ):
             continue  # exclusive: no line may take two promotions of one group
         gain = sum(states[i].net_fen - trial[i].net_fen for i in copied)
         if gain > best_gain:  # ties keep the earlier (smaller, higher-priority) set
@@ -172,8 +184,12 @@ def _units(states: list[LineState], scope: Scope, near: Sequence[int]) -> list[t
     out = []
     for i in near:
         s = states[i]
-        if s.countable and s.promotable and s.free_units and scope.matches(s.product_id,
-                                                                              s.category):
+        if (
+            s.countable
+            and s.promotable
+            and s.free_units
+            and scope.matches(s.product_id, s.category)
+        ):
             out.extend([(s.unit_price_fen, i)] * s.free_units)
     out.sort(key=lambda u: (-u[0], states[u[1]].line_id))
     return out
@@ -229,8 +245,7 @@ def _buy_get(promo: Promotion, states: list[LineState], near: Sequence[int]) -> 
     reserved = buying[: sets * rule.buy]
     for _, i in reserved:
         states[i].free_units -= 1
-    gifts = sorted(_units(states, rule.get_scope, near),
-                   key=lambda u: (u[0], states[u[1]].line_id))
+    gifts = sorted(_units(states, rule.get_scope, near), key=lambda u: (u[0], states[u[1]].line_id))
     gifts = gifts[: sets * rule.get]
     used_sets = -(-len(gifts) // rule.get) if gifts else 0
     for _, i in reserved[used_sets * rule.buy :]:  # sets that found nothing to give back
@@ -242,8 +257,9 @@ def _buy_get(promo: Promotion, states: list[LineState], near: Sequence[int]) -> 
 
 def _bundle(promo: Promotion, states: list[LineState], near: Sequence[int]) -> None:
     rule: Bundle = promo.rule
-    pools = [(_units(states, Scope(product_ids=frozenset({pid})), near), k)
-             for pid, k in rule.items]
+    pools = [
+        (_units(states, Scope(product_ids=frozenset({pid})), near), k) for pid, k in rule.items
+    ]
     sets = min((len(units) // k for units, k in pools), default=0)
     for n in range(sets):
         chunk = [u for units, k in pools for u in units[n * k : (n + 1) * k]]
@@ -261,15 +277,25 @@ def _percent_off(promo: Promotion, states: list[LineState], near: Sequence[int])
             s.take(promo, div_round_half_up(s.net_fen * rule.percent_bp, 10_000))
 
 
-def _basket(promo: Promotion, states: list[LineState], near: Sequence[int],
-            discount_of: Callable[[int], int]) -> None:
-    lines = [states[i] for i in near if states[i].promotable and states[i].net_fen > 0
-             and promo.scope.matches(states[i].product_id, states[i].category)]
+def _basket(
+    promo: Promotion,
+    states: list[LineState],
+    near: Sequence[int],
+    discount_of: Callable[[int], int],
+) -> None:
+    lines = [
+        states[i]
+        for i in near
+        if states[i].promotable
+        and states[i].net_fen > 0
+        and promo.scope.matches(states[i].product_id, states[i].category)
+    ]
     spend = sum(s.net_fen for s in lines)
     discount = min(discount_of(spend), spend)
     if discount > 0:
-        for s, part in zip(lines, allocate_capped(discount, [s.net_fen for s in lines]),
-                           strict=True):
+        for s, part in zip(
+            lines, allocate_capped(discount, [s.net_fen for s in lines]), strict=True
+        ):
             s.take(promo, part)
 
 
