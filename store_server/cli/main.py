@@ -111,6 +111,47 @@ def cmd_currency_list(cfg: Config, db: Database, args: argparse.Namespace) -> in
     return 0
 
 
+def cmd_promotion_create(cfg: Config, db: Database, args: argparse.Namespace) -> int:
+    import json
+
+    from store_server.promotions import create
+
+    migrate.upgrade(db)
+    try:
+        data = json.loads(Path(args.file).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        print(f"storectl: {args.file}: {exc}", file=sys.stderr)
+        return 1
+    items = data if isinstance(data, list) else [data]
+    with unit_of_work(db, Actor.system("storectl"), SystemClock().now()) as uow:
+        for item in items:  # all or nothing: one transaction
+            promo = create(uow, item, zone=cfg.timezone)
+            print(f"promotion {promo.promo_id} ({promo.name}) active")
+    return 0
+
+
+def cmd_promotion_list(cfg: Config, db: Database, args: argparse.Namespace) -> int:
+    import json
+
+    from store_server.promotions import listing
+
+    with db.read() as conn:
+        for promo_id, status, definition, created_at in listing(conn, include_ended=args.all):
+            data = json.loads(definition)
+            print(f"{promo_id:<24} {status:<7} {data['rule']['type']:<15} {data['name']}"
+                  f"  (since {created_at:%Y-%m-%d %H:%M} UTC)")
+    return 0
+
+
+def cmd_promotion_end(cfg: Config, db: Database, args: argparse.Namespace) -> int:
+    from store_server.promotions import end
+
+    with unit_of_work(db, Actor.system("storectl"), SystemClock().now()) as uow:
+        ended = end(uow, args.promo_id)
+    print(f"promotion {args.promo_id} {'ended' if ended else 'had already ended'}")
+    return 0
+
+
 def cmd_demo(cfg: Config, db: Database, args: argparse.Namespace) -> int:
     from store_server.demo.setup import create_demo, demo_exists, operators_text
 
@@ -173,6 +214,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cur_set.set_defaults(fn=cmd_currency_set)
     cur.add_parser("list", help="the rates").set_defaults(fn=cmd_currency_list)
+    promo = sub.add_parser("promotion", help="the store's promotions").add_subparsers(
+        dest="promotion_cmd", required=True)
+    promo_create = promo.add_parser(
+        "create", help="add promotions from a JSON file (one object or a list; all or none)")
+    promo_create.add_argument("file")
+    promo_create.set_defaults(fn=cmd_promotion_create)
+    promo_list = promo.add_parser("list", help="active promotions (--all: ended ones too)")
+    promo_list.add_argument("--all", action="store_true")
+    promo_list.set_defaults(fn=cmd_promotion_list)
+    promo_end = promo.add_parser("end", help="end a promotion now")
+    promo_end.add_argument("promo_id")
+    promo_end.set_defaults(fn=cmd_promotion_end)
     demo = sub.add_parser("demo", help="create the demo store")
     demo.add_argument("--if-missing", action="store_true", help="keep an existing demo store")
     demo.add_argument("--products", type=int, default=2000)

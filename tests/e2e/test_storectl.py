@@ -169,3 +169,27 @@ def test_currency_rates(db: Path) -> None:
     bad = storectl(db, "currency", "set", "USD", "7,12")
     assert bad.returncode == 1 and "rate" in bad.stderr
     assert storectl(db, "audit", "verify").returncode == 0
+
+
+def test_promotions_create_list_end(db: Path, tmp_path: Path) -> None:
+    import json
+
+    file = tmp_path / "promos.json"
+    file.write_text(json.dumps([
+        {"promo_id": "half", "name": "第二件半价",
+         "rule": {"type": "nth_percent", "nth": 2, "percent_bp": 5000}},
+        {"promo_id": "mj", "name": "满100减10", "group": "满减",
+         "rule": {"type": "threshold", "threshold_fen": 10000, "discount_fen": 1000}},
+    ], ensure_ascii=False), encoding="utf-8")
+    done = storectl(db, "promotion", "create", str(file))
+    assert done.returncode == 0, done.stderr
+    listed = storectl(db, "promotion", "list").stdout
+    assert "第二件半价" in listed and "满100减10" in listed
+    assert storectl(db, "promotion", "end", "half").stdout.strip() == "promotion half ended"
+    assert "第二件半价" not in storectl(db, "promotion", "list").stdout
+    assert "ended" in storectl(db, "promotion", "list", "--all").stdout
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"promo_id": "b", "name": "b", "rule": {"type": "nope"}}))
+    failed = storectl(db, "promotion", "create", str(bad))
+    assert failed.returncode == 1 and "rule.type" in failed.stderr
+    assert storectl(db, "audit", "verify").returncode == 0

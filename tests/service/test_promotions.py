@@ -175,3 +175,27 @@ def test_bad_definitions_name_the_field_and_write_nothing(store: RunningStore) -
         assert error_detail(err).field == field
     with store.db.read() as conn:
         assert conn.execute(select(PromotionRow)).all() == []
+
+
+def test_a_promotion_added_by_storectl_is_priced_by_the_running_server(
+        store: RunningStore) -> None:
+    import time
+
+    from store_server.db.unit_of_work import Actor, unit_of_work
+    from store_server.promotions import create as create_row
+
+    till = Till(store)
+    till.new_basket()
+    assert till.scan(cf.UPC_CHIPS).total.fen == 750
+    # Another process (storectl) writes the row and bumps the promotions revision.
+    with unit_of_work(store.db, Actor.system("storectl"), store.clock.now()) as uow:
+        create_row(uow, {"promo_id": "cli", "name": "九折",
+                         "rule": {"type": "percent_off", "percent_bp": 1000}},
+                   zone="Asia/Shanghai")
+    deadline = time.monotonic() + 10
+    while True:  # the server re-reads within about a second
+        till.new_basket()
+        if till.scan(cf.UPC_CHIPS).total.fen == 675:
+            break
+        assert time.monotonic() < deadline, "the server never saw the new promotion"
+        time.sleep(0.2)
