@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from bench import catalog_bench, grpc_modes, sales_bench
+from bench import catalog_bench, grpc_modes, pricing_bench, sales_bench
 
 
 def main() -> int:
@@ -12,6 +12,7 @@ def main() -> int:
         "grpc modes (sync vs aio)": grpc_modes.run(),
         "catalog": catalog_bench.run(),
         "selling": sales_bench.run(),
+        "pricing with promotions": pricing_bench.run(),
     }
     print("\n== summary")
     for name, ok in results.items():

@@ -95,9 +95,66 @@ def apply_promotions(
             # A promotion that stacks: nothing to choose, apply it in place.
             promo = candidates[0]
             _RULES[type(promo.rule)](promo, states, lines.of(promo, states))
+        elif candidates and all(phase(p.rule) > 0 for p in candidates):
+            _best_independent(states, candidates, lines)
         elif candidates:
             states = _best(states, candidates, lines)
     return states
+
+
+def _best_independent(states: list[LineState], candidates: list[Promotion],
+                      lines: _LineMap) -> None:
+    """A group of percentages and basket rules: choose without trying each set.
+
+    These rules use no units up, so on disjoint lines they do not interact:
+    the saving of a set is the sum of its members' savings, each computed
+    directly from the lines' amounts. Search the sets of promotions with
+    disjoint lines (pruned by the best still possible), apply the winner.
+    """
+    items = []
+    for promo in sorted(candidates, key=lambda p: (-p.priority, p.promo_id)):
+        near = lines.of(promo, states)
+        gain = _direct_gain(promo, states, near)
+        if gain > 0:
+            items.append((gain, frozenset(near), promo))
+    items.sort(key=lambda item: -item[0])
+    best: tuple[int, list[Promotion]] = (0, [])
+
+    def search(start: int, used: frozenset[int], gain: int, chosen: list[Promotion]) -> None:
+        nonlocal best
+        if gain > best[0]:
+            best = (gain, list(chosen))
+        for k in range(start, len(items)):
+            if gain + sum(g for g, _, _ in items[k:]) <= best[0]:
+                return  # even taking everything left cannot win
+            g, near, promo = items[k]
+            if not near & used:
+                chosen.append(promo)
+                search(k + 1, used | near, gain + g, chosen)
+                chosen.pop()
+
+    search(0, frozenset(), 0, [])
+    for promo in best[1]:
+        _RULES[type(promo.rule)](promo, states, lines.of(promo, states))
+
+
+def _direct_gain(promo: Promotion, states: list[LineState], near: Sequence[int]) -> int:
+    """What a percentage or basket rule would save on these lines, without applying it."""
+    rule = promo.rule
+    eligible = [states[i].net_fen for i in near if states[i].promotable
+                and promo.scope.matches(states[i].product_id, states[i].category)]
+    if isinstance(rule, PercentOff):
+        return sum(min(div_round_half_up(net * rule.percent_bp, 10_000), net)
+                   for net in eligible)
+    spend = sum(eligible)
+    if isinstance(rule, Threshold):
+        times = spend // rule.threshold_fen
+        return min((times if rule.repeatable else min(times, 1)) * rule.discount_fen, spend)
+    if isinstance(rule, Coupon):
+        if spend < rule.min_spend_fen:
+            return 0
+        return min(rule.amount_fen or div_round_half_up(spend * rule.percent_bp, 10_000), spend)
+    raise TypeError(f"{type(rule).__name__} uses units up: not a direct rule")
 
 
 class _LineMap:
@@ -105,6 +162,7 @@ class _LineMap:
 
     def __init__(self, states: list[LineState]) -> None:
         self.count = len(states)
+        self._cache: dict[str, list[int]] = {}
         self.by_product: dict[int, list[int]] = {}
         self.by_category: dict[str, list[int]] = {}
         for i, s in enumerate(states):
@@ -113,16 +171,24 @@ class _LineMap:
 
     def of(self, promo: Promotion, states: list[LineState]) -> list[int]:
         """Indexes of the lines a promotion could change (promotable, not yet free)."""
-        found: set[int] = set()
+        return [i for i in self._near(promo) if states[i].promotable and states[i].net_fen > 0]
+
+    def _near(self, promo: Promotion) -> list[int]:
+        """The lines a promotion's scopes name, whatever their state (computed once)."""
+        found = self._cache.get(promo.promo_id)
+        if found is not None:
+            return found
+        indexes: set[int] = set()
         for scope in _scopes(promo):
             if not scope.product_ids and not scope.categories:
-                found.update(range(self.count))
+                indexes.update(range(self.count))
                 break
             for pid in scope.product_ids:
-                found.update(self.by_product.get(pid, ()))
+                indexes.update(self.by_product.get(pid, ()))
             for category in scope.categories:
-                found.update(self.by_category.get(category, ()))
-        return sorted(i for i in found if states[i].promotable and states[i].net_fen > 0)
+                indexes.update(self.by_category.get(category, ()))
+        self._cache[promo.promo_id] = found = sorted(indexes)
+        return found
 
 
 def _scopes(promo: Promotion) -> list[Scope]:
