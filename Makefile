@@ -10,7 +10,7 @@ PROTOS := $(wildcard proto/tillpoint/v1/*.proto)
 CONFIG ?= config/store.demo.toml
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: venv proto demo run test lint bench clean distclean system-deps
+.PHONY: venv proto demo run test lint bench clean distclean system-deps receipt-demo labels
 
 venv: $(STAMP)
 
@@ -41,6 +41,17 @@ demo: $(GEN_STAMP)
 
 run: system-deps demo
 	exec $(BIN)/python -m store_server --config $(CONFIG)
+
+# With `make run` serving in another terminal: sell a demo basket and print its
+# receipt to a simulated printer (var/receipts/*.txt, *.png, *.bin) ...
+receipt-demo: system-deps $(GEN_STAMP)
+	$(BIN)/python -m clients.printing --server 127.0.0.1:50051 --operator 1001 --pin 1111 \
+	  --device demo-till --out var/receipts
+
+# ... and print the shelf labels that price changes queued (PNG previews in var/labels).
+labels: system-deps $(GEN_STAMP)
+	$(BIN)/python -m clients.label_printer --server 127.0.0.1:50051 --operator 1003 \
+	  --pin 3333 --device label-01 --png-dir var/labels
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

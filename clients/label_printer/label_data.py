@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from clients.printing.amounts import div_round_half_up, format_fen
 from tillpoint.v1 import catalog_pb2
 
 Dimension = Literal["mass", "volume"]
@@ -89,20 +90,6 @@ class Label:
         if self.unit_price_fen is None:
             return None
         return f"{format_fen(self.unit_price_fen)}元/{self.unit_price_basis}"
-
-
-def format_fen(fen: int) -> str:
-    """12345 -> "123.45", with integer arithmetic only."""
-    sign = "-" if fen < 0 else ""
-    whole, cents = divmod(abs(fen), 100)
-    return f"{sign}{whole}.{cents:02d}"
-
-
-def div_round_half_up(numerator: int, denominator: int) -> int:
-    """numerator / denominator, halves rounded up (四舍五入), for non-negative numerators."""
-    if denominator <= 0 or numerator < 0:
-        raise ValueError("expects a non-negative numerator and a positive denominator")
-    return (2 * numerator + denominator) // (2 * denominator)
 
 
 def _milli(number: str) -> int:

@@ -25,3 +25,10 @@ def format_milli(milli: int, *, decimals_always: bool = False) -> str:
     if frac == 0 and not decimals_always:
         return f"{sign}{whole}"
     return f"{sign}{whole}.{frac:03d}"
+
+
+def div_round_half_up(numerator: int, denominator: int) -> int:
+    """numerator / denominator, halves rounded up (四舍五入), for non-negative numerators."""
+    if denominator <= 0 or numerator < 0:
+        raise ValueError("expects a non-negative numerator and a positive denominator")
+    return (2 * numerator + denominator) // (2 * denominator)
