@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -12,8 +10,7 @@ from pathlib import Path
 import pytest
 import serial
 
-READY_TEXT = "starting data transfer loop"
-STARTUP_TIMEOUT_S = 10.0
+from tests.support.socat import SocatLink
 
 
 @dataclass(frozen=True)
@@ -26,32 +23,12 @@ class PtyPair:
 
 @pytest.fixture
 def pty_pair(tmp_path: Path) -> Iterator[PtyPair]:
-    socat = shutil.which("socat")
-    if socat is None:
-        pytest.fail(
-            "socat is missing: the serial device tests need it (apt-get install socat)",
-            pytrace=False,
-        )
-    a, b = tmp_path / "ttyA", tmp_path / "ttyB"
-    log_path = tmp_path / "socat.log"
-    # stderr goes to a file, not a pipe: nobody reads it after start-up and a full pipe
-    # would stall socat.
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [socat, "-d", "-d", f"pty,raw,echo=0,link={a}", f"pty,raw,echo=0,link={b}"],
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-        )
+    link = SocatLink(tmp_path)
+    link.start()
     try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while READY_TEXT not in log_path.read_text(errors="replace"):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"socat did not start:\n{log_path.read_text()}", pytrace=False)
-            time.sleep(0.01)
-        yield PtyPair(str(a), str(b))
+        yield PtyPair(link.a, link.b)
     finally:
-        process.terminate()
-        process.wait(timeout=5)
+        link.kill()
 
 
 @pytest.fixture
@@ -60,17 +37,6 @@ def far_end(pty_pair: PtyPair) -> Iterator[serial.Serial]:
     port = serial.Serial(pty_pair.b, baudrate=9600, timeout=0.1)
     yield port
     port.close()
-
-
-def read_until(port: serial.Serial, done: Callable[[bytes], bool], timeout: float = 5.0) -> bytes:
-    """Read from ``port`` until ``done(received)`` is true; fail after ``timeout`` s."""
-    received = b""
-    deadline = time.monotonic() + timeout
-    while not done(received):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out; received so far {received!r}")
-        received += port.read(max(1, port.in_waiting))
-    return received
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:

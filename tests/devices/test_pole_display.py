@@ -7,7 +7,8 @@ from devices.display.layout import fit, format_fen, label_amount, to_ascii
 from devices.display.pole_display import PoleDisplay, cursor_to, frame
 from devices.display.simulator import DisplaySimulator
 from devices.errors import DeviceUnavailableError
-from tests.devices.conftest import PtyPair, read_until
+from tests.devices.conftest import PtyPair
+from tests.support.socat import read_until
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,8 @@ from devices.errors import DeviceUnavailableError
 from devices.printer import commands
 from devices.printer.decode import decode
 from devices.printer.transports import PrinterConfigError, build_printer, open_printer
-from tests.devices.conftest import PtyPair, read_until
+from tests.devices.conftest import PtyPair
+from tests.support.socat import read_until
 
 COKE_GB18030 = b"\xbf\xc9\xbf\xda\xbf\xc9\xc0\xd6"  # 可口可乐
 

@@ -18,8 +18,9 @@ from clients.printing.print_queue import Backoff, PrintQueue, RunResult
 from clients.printing.printer_factory import printer_factory
 from devices.errors import DeviceUnavailableError
 from devices.printer.decode import decode
-from tests.printing.conftest import SocatLink, read_until
+from tests.printing.conftest import PrinterLink as SocatLink
 from tests.printing.receipts import RECEIPT_NO, sale_receipt
+from tests.support.socat import read_until
 
 REPO = Path(__file__).resolve().parents[2]
 CUT = b"\x1d\x56\x00"
