@@ -6,6 +6,8 @@ import json
 from dataclasses import asdict, dataclass
 from datetime import date
 
+from sqlalchemy import Connection
+
 from store_server.auth import Principal
 from store_server.clock import Clock
 from store_server.config import Config
@@ -14,7 +16,7 @@ from store_server.db.database import Database
 from store_server.db.shift_repo import ShiftFigures, ShiftRow
 from store_server.db.unit_of_work import Actor, unit_of_work
 from store_server.domain.business_day import business_day
-from store_server.domain.errors import FailedPrecondition, InvalidArgument, NotFound
+from store_server.domain.errors import FailedPrecondition, InvalidArgument
 from store_server.domain.ids import check_uuid
 from store_server.domain.money import check_fen
 
@@ -38,19 +40,6 @@ def _z_json(report: ShiftReport) -> str:
     data = asdict(report.figures)
     data["expected_cash_fen"] = report.expected_cash_fen
     return json.dumps(data, sort_keys=True)
-
-
-def _z_from_json(shift: ShiftRow) -> ShiftReport:
-    data = json.loads(shift.z_report or "{}")
-    expected = data.pop("expected_cash_fen")
-    data["tenders"] = {k: tuple(v) for k, v in data["tenders"].items()}
-    return ShiftReport(
-        shift=shift,
-        final=True,
-        figures=ShiftFigures(**data),
-        expected_cash_fen=expected,
-        counted_cash_fen=shift.counted_cash_fen,
-    )
 
 
 def check_day(text: str, field: str = "business_day") -> str:
@@ -108,7 +97,7 @@ class Shifts:
             )
             return shift_repo.get(uow.conn, shift_id)
 
-    def current(self, conn: object, who: Principal) -> ShiftRow:
+    def current(self, conn: Connection, who: Principal) -> ShiftRow:
         shift = shift_repo.open_for_device(conn, who.device_id)
         if shift is None:
             raise FailedPrecondition(
@@ -168,7 +157,7 @@ class Shifts:
             return self._report(conn, shift, final=False, counted=None)
 
     def _report(
-        self, conn: object, shift: ShiftRow, *, final: bool, counted: int | None
+        self, conn: Connection, shift: ShiftRow, *, final: bool, counted: int | None
     ) -> ShiftReport:
         figures = shift_repo.figures(conn, shift_id=shift.shift_id)
         return ShiftReport(
@@ -216,13 +205,6 @@ class Shifts:
             expected_cash_fen=report.expected_cash_fen,
             counted_cash_fen=counted_fen,
         )
-
-    def z_report(self, shift_id: str) -> ShiftReport:
-        with self._db.read() as conn:
-            shift = shift_repo.get(conn, shift_id)
-        if shift is None or shift.closed_at is None:
-            raise NotFound(f"no closed shift {shift_id}")
-        return _z_from_json(shift)
 
     def close_day(self, who: Principal, day: str) -> tuple[bool, ShiftFigures]:
         day = check_day(day)

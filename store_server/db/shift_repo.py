@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, case, func, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, case, func, insert, select, update
 
 from store_server.db import fast
 from store_server.db.sales_models import (
@@ -34,7 +34,7 @@ class ShiftRow:
     z_report: str | None
 
 
-def _row(r: object) -> ShiftRow:
+def _row(r: Row) -> ShiftRow:
     return ShiftRow(
         r.shift_id,
         r.device_id,
@@ -101,7 +101,7 @@ def close_shift(
     )
 
 
-def movement(conn: Connection, movement_id: str) -> object | None:
+def movement(conn: Connection, movement_id: str) -> Row | None:
     return conn.execute(select(CashMovement).where(CashMovement.movement_id == movement_id)).first()
 
 
@@ -109,7 +109,7 @@ def insert_movement(conn: Connection, **values: object) -> None:
     conn.execute(insert(CashMovement).values(**values))
 
 
-def day_row(conn: Connection, day: str) -> object | None:
+def day_row(conn: Connection, day: str) -> Row | None:
     return conn.execute(_DAY, {"day": day}).first()
 
 
