@@ -10,7 +10,8 @@ PROTOS := $(wildcard proto/tillpoint/v1/*.proto)
 CONFIG ?= config/store.demo.toml
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: venv proto demo run test lint bench clean distclean system-deps receipt-demo labels
+.PHONY: venv proto demo run test lint bench clean distclean system-deps receipt-demo labels \
+	install install-venv install-units install-config install-user uninstall
 
 venv: $(STAMP)
 
@@ -58,8 +59,9 @@ lint: $(STAMP)
 
 # Debian packages the product and its tests use: socat makes the serial devices'
 # pseudo-terminals, fonts-wqy-zenhei prints Chinese on labels, libzbar0 lets
-# the tests scan the barcodes they print.
-DEBIAN_PACKAGES := socat fonts-wqy-zenhei libzbar0
+# the tests scan the barcodes they print, systemd brings `systemd-analyze
+# verify` for the appliance units and openssl the certificates doctor checks.
+DEBIAN_PACKAGES := socat fonts-wqy-zenhei libzbar0 systemd openssl
 system-deps:
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || echo $$p; done); \
@@ -81,3 +83,83 @@ clean:
 
 distclean: clean
 	rm -rf $(VENV) var
+
+# ---- the appliance: `make install` (as root) on Debian 12 or Raspberry Pi OS
+# 64-bit. DESTDIR stages the files for a package (no user is created, no
+# service touched); PREFIX moves the venv and code. Config in /etc/tillpoint
+# is installed only where missing; data in /var/lib/tillpoint is never touched.
+PREFIX ?= /opt/tillpoint
+DESTDIR ?=
+UNIT_DIR ?= /etc/systemd/system
+TMPFILES_DIR ?= /usr/lib/tmpfiles.d
+SYSUSERS_DIR ?= /usr/lib/sysusers.d
+CONF_DIR ?= /etc/tillpoint
+UNITS := $(wildcard systemd/*.service systemd/*.timer)
+APP_VENV := $(DESTDIR)$(PREFIX)/venv
+# Debian's own interpreter: the service user must be able to run it (a
+# developer's pyenv or conda Python under /root is not readable by it).
+INSTALL_PY ?= /usr/bin/python3
+
+install: install-venv install-units install-config install-user
+	@echo "== installed under $(DESTDIR)$(PREFIX); start with:"
+	@echo "   systemctl enable --now tillpoint-store.service tillpoint-backup.timer"
+
+# A venv of its own with the pinned packages, the code (not editable) and the
+# generated stubs. Scripts in a staged venv name the final path, not DESTDIR.
+install-venv: $(GEN_STAMP)
+	@$(INSTALL_PY) -c 'import ensurepip, venv' 2>/dev/null || { \
+	  echo "== installing python3-venv (Debian)"; \
+	  $(SUDO) apt-get update && $(SUDO) apt-get install -y python3-venv; }
+	rm -rf $(APP_VENV)
+	$(INSTALL_PY) -m venv $(APP_VENV)
+	$(APP_VENV)/bin/pip install --disable-pip-version-check -q -r requirements.txt
+	@# pip builds in ./build: start clean so no removed module lingers.
+	rm -rf build
+	$(APP_VENV)/bin/pip install --disable-pip-version-check -q --no-deps .
+	cp -r gen/tillpoint "$$($(APP_VENV)/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/"
+	@if [ -n "$(DESTDIR)" ]; then \
+	  grep -rlI -- "$(DESTDIR)" $(APP_VENV)/bin $(APP_VENV)/pyvenv.cfg | \
+	    xargs -r sed -i "s|$(DESTDIR)||g"; fi
+	$(APP_VENV)/bin/python -m compileall -q $(APP_VENV)/lib >/dev/null
+	install -D -m 644 README.md $(DESTDIR)$(PREFIX)/README.md
+
+install-units:
+	install -d $(DESTDIR)$(UNIT_DIR)
+	@for unit in $(UNITS); do \
+	  sed "s|/opt/tillpoint|$(PREFIX)|g" $$unit > $(DESTDIR)$(UNIT_DIR)/$$(basename $$unit); \
+	  chmod 644 $(DESTDIR)$(UNIT_DIR)/$$(basename $$unit); done
+	install -D -m 644 systemd/tillpoint.tmpfiles $(DESTDIR)$(TMPFILES_DIR)/tillpoint.conf
+	install -D -m 644 systemd/tillpoint.sysusers $(DESTDIR)$(SYSUSERS_DIR)/tillpoint.conf
+
+install-config:
+	install -d -m 755 $(DESTDIR)$(CONF_DIR)
+	@for conf in systemd/etc/*.toml; do \
+	  target=$(DESTDIR)$(CONF_DIR)/$$(basename $$conf); \
+	  if [ -e $$target ]; then echo "   keeping $$target"; \
+	  else install -m 644 $$conf $$target; fi; done
+
+# On the real system only: the user, the directories, systemd told.
+install-user:
+	@if [ -z "$(DESTDIR)" ]; then \
+	  if command -v systemd-sysusers >/dev/null; then \
+	    systemd-sysusers $(SYSUSERS_DIR)/tillpoint.conf; \
+	  elif ! id tillpoint >/dev/null 2>&1; then \
+	    useradd --system --home-dir /var/lib/tillpoint --shell /usr/sbin/nologin tillpoint; fi; \
+	  systemd-tmpfiles --create $(TMPFILES_DIR)/tillpoint.conf || \
+	    install -d -m 750 -o tillpoint -g tillpoint /var/lib/tillpoint /var/lib/tillpoint/backups; \
+	  if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi; \
+	fi
+
+# Removes the program, units and systemd files; keeps the store's data
+# (/var/lib/tillpoint), its backups, its config (/etc/tillpoint) and the user.
+uninstall:
+	@case "$(PREFIX)" in /|/usr|/usr/local|/opt|"") echo "PREFIX=$(PREFIX): refusing"; exit 1;; esac
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
+	  systemctl disable --now tillpoint-backup.timer tillpoint-store.service \
+	    tillpoint-hq-link.service tillpoint-hq.service 2>/dev/null || true; fi
+	rm -f $(foreach unit,$(UNITS),$(DESTDIR)$(UNIT_DIR)/$(notdir $(unit)))
+	rm -f $(DESTDIR)$(TMPFILES_DIR)/tillpoint.conf $(DESTDIR)$(SYSUSERS_DIR)/tillpoint.conf
+	rm -rf $(DESTDIR)$(PREFIX)
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
+	@echo "== kept: $(CONF_DIR), /var/lib/tillpoint (data and backups), the tillpoint user"
+

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from bench import catalog_bench, grpc_modes, pricing_bench, sales_bench
+from bench import catalog_bench, grpc_modes, pricing_bench, sales_bench, stock_bench
 
 
 def main() -> int:
@@ -13,6 +13,7 @@ def main() -> int:
         "catalog": catalog_bench.run(),
         "selling": sales_bench.run(),
         "pricing with promotions": pricing_bench.run(),
+        "stocktake": stock_bench.run(),
     }
     print("\n== summary")
     for name, ok in results.items():

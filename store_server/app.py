@@ -11,6 +11,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from store_server.appliance.health_monitor import HealthMonitor
 from store_server.auth import Authenticator
 from store_server.baskets import Baskets
 from store_server.checkout import Checkout
@@ -20,14 +21,20 @@ from store_server.db import migrate
 from store_server.db.database import Database
 from store_server.db.group_commit import GroupCommitter
 from store_server.interceptor import TillpointInterceptor
+from store_server.members.book import MemberBook
+from store_server.members.expiry_job import PointsExpiryJob
+from store_server.members.registry import Members
 from store_server.prices import PriceScheduler
 from store_server.promotions import PromotionBook
 from store_server.returns import Returns
 from store_server.services.auth_service import AuthService
 from store_server.services.catalog_service import CatalogService
 from store_server.services.diagnostics_service import DiagnosticsService
+from store_server.services.member_service import MemberService
 from store_server.services.promotion_service import PromotionService
 from store_server.services.sales_service import SalesService
+from store_server.services.stock_service import StockService
+from store_server.services.stocktake_service import StocktakeService
 from store_server.shifts import Shifts
 from tillpoint.v1 import (
     auth_pb2,
@@ -36,10 +43,14 @@ from tillpoint.v1 import (
     catalog_pb2_grpc,
     diagnostics_pb2,
     diagnostics_pb2_grpc,
+    members_pb2,
+    members_pb2_grpc,
     promotions_pb2,
     promotions_pb2_grpc,
     sales_pb2,
     sales_pb2_grpc,
+    stock_pb2,
+    stock_pb2_grpc,
 )
 
 log = logging.getLogger(__name__)
@@ -50,6 +61,9 @@ SERVICE_NAMES = (
     diagnostics_pb2.DESCRIPTOR.services_by_name["DiagnosticsService"].full_name,
     sales_pb2.DESCRIPTOR.services_by_name["SalesService"].full_name,
     promotions_pb2.DESCRIPTOR.services_by_name["PromotionService"].full_name,
+    members_pb2.DESCRIPTOR.services_by_name["MemberService"].full_name,
+    stock_pb2.DESCRIPTOR.services_by_name["StockService"].full_name,
+    stock_pb2.DESCRIPTOR.services_by_name["StocktakeService"].full_name,
 )
 TICK_SECONDS = 30.0
 # Well under gRPC's 4 MiB default; our largest message (a catalog chunk of
@@ -67,6 +81,8 @@ class StoreServer:
     prices: PriceScheduler
     clock: Clock
     committer: GroupCommitter
+    monitor: HealthMonitor
+    expiry: PointsExpiryJob
     _stop_tick: threading.Event = field(default_factory=threading.Event)
 
     @property
@@ -81,10 +97,18 @@ class StoreServer:
         threading.Thread(target=self._tick, name="price-tick", daemon=True).start()
         for name in ("", *SERVICE_NAMES):
             self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        # From here on health follows the disk: NOT_SERVING at once if it is full.
+        self.monitor.start()
         log.info("store %s serving on %s", self.config.store_id, self.address)
 
     def _tick(self) -> None:
-        while not self._stop_tick.wait(TICK_SECONDS):
+        while True:
+            try:
+                self.expiry.tick()
+            except Exception:
+                log.exception("points expiry failed")
+            if self._stop_tick.wait(TICK_SECONDS):
+                return
             try:
                 self.prices.ensure_current(self.clock.now())
             except Exception:
@@ -108,12 +132,24 @@ def build_server(config: Config, *, clock: Clock | None = None) -> StoreServer:
     """Open and migrate the database, then build (not start) the server."""
     clock = clock or SystemClock()
     db = Database(config.database, synchronous=config.synchronous)
-    migrate.upgrade(db)
+    try:
+        migrate.upgrade(db)
+    except Exception as exc:
+        raise MigrationFailed(_migration_failure(config, db, exc)) from exc
     auth = Authenticator(db, clock, config.token_ttl)
     prices = PriceScheduler(db)
+    health_servicer = health.HealthServicer()
+    monitor = HealthMonitor(
+        health_servicer,
+        SERVICE_NAMES,
+        config.database,
+        min_free_bytes=config.appliance.min_free_mb * 1_048_576,
+    )
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="rpc"),
-        interceptors=[TillpointInterceptor(auth, db, clock)],
+        interceptors=[
+            TillpointInterceptor(auth, db, clock, on_storage_fault=monitor.report_fault)
+        ],
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE),
             ("grpc.max_send_message_length", MAX_MESSAGE),
@@ -127,7 +163,10 @@ def build_server(config: Config, *, clock: Clock | None = None) -> StoreServer:
     shifts = Shifts(db, config, clock)
     committer = GroupCommitter(db)
     book = PromotionBook(db, config)
-    baskets = Baskets(db, config, clock, prices, book)
+    member_book = MemberBook(db, config)
+    members = Members(db, config, clock, member_book)
+    baskets = Baskets(db, config, clock, prices, book, member_book)
+    members_pb2_grpc.add_MemberServiceServicer_to_server(MemberService(members, shifts), server)
     promotions_pb2_grpc.add_PromotionServiceServicer_to_server(
         PromotionService(db, config, clock, book), server
     )
@@ -135,13 +174,17 @@ def build_server(config: Config, *, clock: Clock | None = None) -> StoreServer:
         SalesService(
             auth,
             baskets,
-            Checkout(db, config, clock, baskets, shifts, committer),
-            Returns(db, config, clock, shifts),
+            Checkout(db, config, clock, baskets, shifts, committer, member_book),
+            Returns(db, config, clock, shifts, member_book),
+            members,
             shifts,
         ),
         server,
     )
-    health_servicer = health.HealthServicer()
+    stock_pb2_grpc.add_StockServiceServicer_to_server(StockService(db, clock), server)
+    stock_pb2_grpc.add_StocktakeServiceServicer_to_server(
+        StocktakeService(db, clock, committer), server
+    )
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     for name in ("", *SERVICE_NAMES):
         health_servicer.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
@@ -153,7 +196,9 @@ def build_server(config: Config, *, clock: Clock | None = None) -> StoreServer:
         db.dispose()
         raise OSError(f"cannot listen on {config.listen}")
     return StoreServer(
+        expiry=PointsExpiryJob(db, config, clock, member_book),
         committer=committer,
+        monitor=monitor,
         config=config,
         db=db,
         server=server,
@@ -161,4 +206,23 @@ def build_server(config: Config, *, clock: Clock | None = None) -> StoreServer:
         port=port,
         prices=prices,
         clock=clock,
+    )
+
+
+class MigrationFailed(RuntimeError):
+    """The schema upgrade failed; the database is as it was before the attempt."""
+
+
+def _migration_failure(config: Config, db: Database, exc: Exception) -> str:
+    # Alembic runs every pending migration in one SQLite transaction, so a
+    # failure rolls all of them back: say where the database stays.
+    try:
+        at = migrate.current_revision(db)
+    except Exception:
+        at = "unknown"
+    finally:
+        db.dispose()
+    return (
+        f"upgrading {config.database} to schema {migrate.head_revision()} failed, "
+        f"the database is unchanged at schema {at}: {type(exc).__name__}: {exc}"
     )

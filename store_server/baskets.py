@@ -32,6 +32,8 @@ from store_server.domain.errors import FailedPrecondition, InvalidArgument, NotF
 from store_server.domain.ids import check_uuid
 from store_server.domain.money import MILLI, check_fen
 from store_server.domain.pricing import LineInput, PricedBasket, price_basket
+from store_server.members import coupons as member_coupons
+from store_server.members.book import MemberBook, MemberBrief
 from store_server.prices import PriceScheduler
 from store_server.promotions import PromotionBook
 
@@ -44,6 +46,7 @@ MAX_LINES = 500
 class BasketView:
     basket: StoredBasket
     priced: PricedBasket
+    member: MemberBrief | None = None
 
 
 def line_inputs(lines: tuple[StoredLine, ...]) -> list[LineInput]:
@@ -84,8 +87,10 @@ class Baskets:
         clock: Clock,
         prices: PriceScheduler,
         promotions: PromotionBook | None = None,
+        members: MemberBook | None = None,
     ) -> None:
         self._promotions = promotions
+        self._members = members
         self._db = db
         self._cfg = config
         self._clock = clock
@@ -99,8 +104,15 @@ class Baskets:
 
     # -- reading -------------------------------------------------------------
 
-    def view(self, stored: StoredBasket) -> BasketView:
-        member = None  # members arrive with the members issue
+    def view(self, stored: StoredBasket, *, conn: Connection | None = None) -> BasketView:
+        """The basket priced now; with `conn` (a commit), the member is read fresh there."""
+        member = brief = None
+        if stored.member_id and self._members is not None:
+            if conn is not None:
+                member = self._members.context(stored.member_id, stored.coupons, conn=conn)
+            else:
+                member = self._members.context(stored.member_id, stored.coupons)
+                brief = self._members.get(stored.member_id)[1]
         priced = price_basket(
             line_inputs(stored.lines),
             member=member,
@@ -108,7 +120,7 @@ class Baskets:
             at=self._clock.now(),
             promotions=self._promotions.current() if self._promotions else (),
         )
-        return BasketView(stored, priced)
+        return BasketView(stored, priced, brief)
 
     def get(self, who: Principal, basket_id: str) -> BasketView:
         with self._db.read() as conn:
@@ -304,6 +316,49 @@ class Baskets:
                 override_unit_price_fen=unit_price_fen,
                 override_by=(approver or who).operator_id,
             )
+            return self.view(self._reload(uow, who, basket_id))
+
+    def attach_member(self, who: Principal, basket_id: str, member_id: str) -> BasketView:
+        """The member (already authenticated by the caller) on the basket; replaces another."""
+        with self._uow(who) as uow:
+            basket = self._own(uow.conn, who, basket_id)
+            self._check_open(basket)
+            if basket.member_id != member_id:
+                basket_repo.remove_coupons(uow.conn, basket.basket_id)
+                basket_repo.update_basket(uow.conn, basket.basket_id, member_id=member_id)
+                uow.audit(
+                    "basket.attach_member",
+                    f"basket:{basket.basket_id}",
+                    detail={"member_id": member_id},
+                )
+            return self.view(self._reload(uow, who, basket_id))
+
+    def detach_member(self, who: Principal, basket_id: str) -> BasketView:
+        with self._uow(who) as uow:
+            basket = self._own(uow.conn, who, basket_id)
+            self._check_open(basket)
+            basket_repo.remove_coupons(uow.conn, basket.basket_id)
+            basket_repo.update_basket(uow.conn, basket.basket_id, member_id=None)
+            return self.view(self._reload(uow, who, basket_id))
+
+    def apply_coupon(self, who: Principal, basket_id: str, coupon_id: str) -> BasketView:
+        today = self._clock.now().astimezone(self._cfg.zone).date()
+        with self._uow(who) as uow:
+            basket = self._own(uow.conn, who, basket_id)
+            self._check_open(basket)
+            if basket.member_id is None:
+                raise FailedPrecondition("attach the member first", reason="NO_MEMBER")
+            member_coupons.usable(
+                uow.conn, coupon_id, basket.member_id, today, field="coupon_id"
+            )
+            basket_repo.add_coupon(uow.conn, basket.basket_id, coupon_id)
+            return self.view(self._reload(uow, who, basket_id))
+
+    def remove_coupon(self, who: Principal, basket_id: str, coupon_id: str) -> BasketView:
+        with self._uow(who) as uow:
+            basket = self._own(uow.conn, who, basket_id)
+            self._check_open(basket)
+            basket_repo.remove_coupons(uow.conn, basket.basket_id, coupon_id)
             return self.view(self._reload(uow, who, basket_id))
 
     # -- helpers -------------------------------------------------------------

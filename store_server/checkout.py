@@ -25,7 +25,15 @@ from store_server.domain.business_day import receipt_number
 from store_server.domain.errors import FailedPrecondition, NotFound
 from store_server.domain.ids import check_uuid
 from store_server.domain.receipt import Receipt, ReceiptAdjustment, ReceiptLine, ReceiptPayment
-from store_server.domain.tender import TENDER_NAMES, Currency, PaymentInput, settle
+from store_server.domain.tender import (
+    MEMBER_TENDERS,
+    TENDER_NAMES,
+    Currency,
+    PaymentInput,
+    settle,
+)
+from store_server.members import sale_effects
+from store_server.members.book import MemberBook
 from store_server.shifts import Shifts
 
 # Core tables for the inserts of every sale (see basket_repo on why).
@@ -49,7 +57,9 @@ class Checkout:
         baskets: Baskets,
         shifts: Shifts,
         committer: GroupCommitter,
+        members: MemberBook | None = None,
     ) -> None:
+        self._members = members
         self._committer = committer
         self._db = db
         self._cfg = config
@@ -95,8 +105,14 @@ class Checkout:
                 f"business day {day} is closed: a supervisor must reopen it",
                 reason="DAY_CLOSED",
             )
-        priced = self._baskets.view(basket).priced
+        # A member's tier may have changed since the last scan: price with it as it is now.
+        priced = self._baskets.view(basket, conn=conn if basket.member_id else None).priced
         currencies = {code: Currency(code, rate) for code, rate in fast.execute(conn, _CURRENCIES)}
+        today = now.astimezone(self._cfg.zone).date()  # the calendar date, for members
+        if basket.member_id or any(p.kind in MEMBER_TENDERS for p in payments):
+            payments = sale_effects.price_count_cards(
+                conn, basket.member_id, basket.lines, priced, payments, today
+            )
         tender = settle(
             priced.total_fen, payments, rounding=self._cfg.cash_rounding, currencies=currencies
         )
@@ -138,6 +154,23 @@ class Checkout:
                     "gift": line.gift,
                 }
             )
+        member = None
+        if basket.member_id:
+            member = sale_effects.apply_sale(
+                uow,
+                self._cfg,
+                sale_id=sale_id,
+                member_id=basket.member_id,
+                coupon_ids=[cid for cid, _ in basket.coupons],
+                tender=tender,
+                lines=[
+                    sale_effects.SaleLineFacts(line.category, row["paid_fen"], line.gift)
+                    for line, row in zip(basket.lines, line_rows, strict=True)
+                ],
+                today=today,
+            )
+            if self._members is not None:
+                uow.after_commit(lambda: self._members.forget(basket.member_id))
         receipt = Receipt(
             kind="sale",
             store_id=self._cfg.store_id,
@@ -166,6 +199,7 @@ class Checkout:
             ),
             change_fen=tender.change_fen,
             forfeited_fen=tender.forfeited_fen,
+            member=member,
         )
         receipt_json = receipt.to_json()
         fast.insert_rows(

@@ -16,8 +16,14 @@ from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from store_server.appliance.settings import (
+    ApplianceConfig,
+    ApplianceConfigError,
+    appliance_from_dict,
+)
 from store_server.domain.barcodes import DEFAULT_LAYOUTS, ValueKind, VariableMeasureLayout
 from store_server.domain.tender import CashRounding
+from store_server.members_config import MembersConfig, MembersConfigError, members_from_dict
 
 
 class ConfigError(ValueError):
@@ -40,6 +46,9 @@ class Config:
     scale_layouts: tuple[VariableMeasureLayout, ...] = field(default=DEFAULT_LAYOUTS)
     # 抹零 on sales paid (partly) in cash: none, jiao (drop the fen), yuan.
     cash_rounding: CashRounding = CashRounding.NONE
+    # [backup] and [appliance]: backups, rotation, disk and health checks.
+    appliance: ApplianceConfig = field(default_factory=ApplianceConfig)
+    members: MembersConfig = field(default_factory=MembersConfig)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -94,6 +103,15 @@ def _from_dict(data: dict) -> Config:
             kwargs["cash_rounding"] = CashRounding(sales["cash_rounding"])
         except ValueError as exc:
             raise ConfigError("[sales] cash_rounding: none, jiao or yuan") from exc
+    if "members" in data:
+        try:
+            kwargs["members"] = members_from_dict(data["members"])
+        except MembersConfigError as exc:
+            raise ConfigError(str(exc)) from exc
+    try:
+        kwargs["appliance"] = appliance_from_dict(data)
+    except ApplianceConfigError as exc:
+        raise ConfigError(str(exc)) from exc
     if "variable_measure" in catalog:
         try:
             kwargs["scale_layouts"] = tuple(

@@ -21,6 +21,7 @@ from google.protobuf import any_pb2, timestamp_pb2
 from google.rpc import code_pb2, status_pb2
 from grpc_status import rpc_status
 
+from store_server.appliance.storage_faults import storage_fault
 from store_server.auth import Authenticator, Principal
 from store_server.clock import Clock
 from store_server.db.audit_log import append_audit
@@ -40,6 +41,7 @@ _CODES: list[tuple[type[e.DomainError], grpc.StatusCode]] = [
     (e.Unauthenticated, grpc.StatusCode.UNAUTHENTICATED),
     (e.PermissionDenied, grpc.StatusCode.PERMISSION_DENIED),
     (e.ResourceExhausted, grpc.StatusCode.RESOURCE_EXHAUSTED),
+    (e.Unavailable, grpc.StatusCode.UNAVAILABLE),
 ]
 # Refusals worth an audit entry even on RPCs that are not audited themselves.
 _AUDITED_REFUSALS = (e.PermissionDenied, e.ResourceExhausted)
@@ -123,8 +125,12 @@ class TillpointInterceptor(grpc.ServerInterceptor):
         db: Database,
         clock: Clock,
         rules: dict[str, RpcRule] | None = None,
+        on_storage_fault: Callable[[e.Unavailable], None] | None = None,
     ) -> None:
         self._auth = auth
+        # Told at once when a write fails for a full or read-only disk, so
+        # health goes NOT_SERVING before the next periodic check.
+        self._on_storage_fault = on_storage_fault
         self._db = db
         self._clock = clock
         self._rules = RULES if rules is None else rules
@@ -149,8 +155,17 @@ class TillpointInterceptor(grpc.ServerInterceptor):
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
-        # Client-streaming RPCs: added with the first one (handheld count upload).
-        raise NotImplementedError(f"{method}: streaming requests are not wired yet")
+        if handler.stream_unary is not None:
+            # Client-streaming (handheld count upload): admitted on its metadata
+            # like a unary call; the request is the iterator of messages.
+            inner = handler.stream_unary
+            return grpc.stream_unary_rpc_method_handler(
+                lambda reqs, ctx: self._unary(method, rule, inner, reqs, ctx),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        # Bidirectional streams: none yet.
+        raise NotImplementedError(f"{method}: bidirectional streams are not wired yet")
 
     # -- the two call shapes -------------------------------------------------
 
@@ -237,6 +252,11 @@ class TillpointInterceptor(grpc.ServerInterceptor):
     ) -> None:
         if isinstance(exc, _Denied):
             principal = exc.principal
+        fault = storage_fault(exc)
+        if fault is not None:
+            exc = fault
+            if self._on_storage_fault is not None:
+                self._on_storage_fault(fault)
         if isinstance(exc, e.DomainError):
             code = status_code_of(exc)
             audit = (rule is not None and rule.audited) or isinstance(exc, _AUDITED_REFUSALS)

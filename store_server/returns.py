@@ -38,6 +38,8 @@ from store_server.domain.ids import check_uuid
 from store_server.domain.money import MILLI, line_amount
 from store_server.domain.receipt import Receipt, ReceiptLine, ReceiptPayment
 from store_server.domain.tender import CASH_LIKE, TENDER_NAMES, TenderKind
+from store_server.members import sale_effects
+from store_server.members.book import MemberBook
 from store_server.shifts import Shifts
 
 
@@ -49,7 +51,15 @@ class ReturnItem:
 
 
 class Returns:
-    def __init__(self, db: Database, config: Config, clock: Clock, shifts: Shifts) -> None:
+    def __init__(
+        self,
+        db: Database,
+        config: Config,
+        clock: Clock,
+        shifts: Shifts,
+        members: MemberBook | None = None,
+    ) -> None:
+        self._members = members
         self._db = db
         self._cfg = config
         self._clock = clock
@@ -90,6 +100,21 @@ class Returns:
                 original = None
                 lines, refunds, payments = self._without_receipt(conn, items)
             total = sum(refunds)
+            member = None
+            if original:
+                # Before this return's rows exist: it reads what earlier returns refunded.
+                member = sale_effects.apply_return(
+                    uow,
+                    self._cfg,
+                    return_id=return_id,
+                    sale_id=self._sale_id(conn, original),
+                    refund_fen=total,
+                    payments=payments,
+                    today=now.astimezone(self._cfg.zone).date(),
+                )
+                if member is not None and self._members is not None:
+                    book, member_id = self._members, member.member_id
+                    uow.after_commit(lambda: book.forget(member_id))
             seq = uow.next_value(f"receipt:{self._cfg.store_id}:{day}")
             number = receipt_number(self._cfg.store_id, date.fromisoformat(day), seq)
             receipt_lines = tuple(
@@ -134,6 +159,7 @@ class Returns:
                     for k, a, ref in payments
                 ),
                 original_receipt_no=original or "",
+                member=member,
             )
             conn.execute(
                 insert(ReturnDoc).values(

@@ -72,6 +72,10 @@ for _name in (
     "ResumeBasket",
     "CommitSale",
     "GetReceipt",
+    "AttachMember",
+    "DetachMember",
+    "ApplyCoupon",
+    "RemoveCoupon",
     # A return without a receipt also needs refund: checked by the servicer,
     # since it depends on the request.
     "ReturnItems",
@@ -120,6 +124,87 @@ RULES.update(
             audited=True,
             audit_target=lambda r: getattr(r, "promo_id", ""),
         ),
+    }
+)
+
+STOCK = "/tillpoint.v1.StockService/"
+STOCKTAKE = "/tillpoint.v1.StocktakeService/"
+# Blind counting: stock clerks (stocktake_count) reach nothing that shows on-hand.
+_STOCK_READ = RpcRule(permission=Permission.REPORTS_OWN_STORE)
+_STOCK_MOVE = RpcRule(permission=Permission.STOCK_RECEIVE, audited=True)
+RULES.update(
+    {
+        STOCK + "GetStock": _STOCK_READ,
+        STOCK + "ListMovements": _STOCK_READ,
+        STOCK + "ListLowStock": _STOCK_READ,
+        STOCK + "SuggestReplenishment": _STOCK_READ,
+        STOCK + "ReceiveDelivery": _STOCK_MOVE,
+        STOCK + "SendTransfer": _STOCK_MOVE,
+        STOCK + "ReceiveTransfer": _STOCK_MOVE,
+        STOCK + "SplitPack": _STOCK_MOVE,
+        STOCK + "AdjustStock": RpcRule(permission=Permission.STOCKTAKE_POST, audited=True),
+        STOCK + "UpsertSupplier": RpcRule(permission=Permission.CATALOG_ADMIN, audited=True),
+        STOCK + "SetStockRule": RpcRule(permission=Permission.CATALOG_ADMIN, audited=True),
+        STOCK + "PlacePurchaseOrder": RpcRule(permission=Permission.CATALOG_ADMIN, audited=True),
+        STOCKTAKE + "ListSessions": RpcRule(permission=Permission.STOCKTAKE_COUNT),
+        STOCKTAKE + "SendCounts": RpcRule(permission=Permission.STOCKTAKE_COUNT),
+        STOCKTAKE + "StreamCounts": RpcRule(permission=Permission.STOCKTAKE_COUNT),
+        STOCKTAKE + "ListRecounts": RpcRule(permission=Permission.STOCKTAKE_COUNT),
+        STOCKTAKE + "OpenSession": RpcRule(permission=Permission.STOCKTAKE_POST, audited=True),
+        STOCKTAKE + "CloseSession": RpcRule(
+            permission=Permission.STOCKTAKE_POST,
+            audited=True,
+            audit_target=lambda r: getattr(r, "session_id", ""),
+        ),
+        STOCKTAKE + "VarianceReport": RpcRule(permission=Permission.STOCKTAKE_POST),
+        STOCKTAKE + "PostSession": RpcRule(
+            permission=Permission.STOCKTAKE_POST,
+            audited=True,
+            audit_target=lambda r: getattr(r, "session_id", ""),
+        ),
+    }
+)
+
+MEMBERS = "/tillpoint.v1.MemberService/"
+
+
+def _member_target(request: Message) -> str:
+    """Audit entries name the member by number only: never a phone or a name."""
+    cred = getattr(request, "member", request)
+    member_id = getattr(cred, "member_id", "") or getattr(request, "member_id", "")
+    return f"member:{member_id}" if member_id else "member"
+
+
+RULES.update(
+    {
+        MEMBERS + "RegisterMember": RpcRule(permission=Permission.SELL),
+        MEMBERS + "IdentifyMember": RpcRule(permission=Permission.SELL),
+        MEMBERS + "IssueQrCode": RpcRule(permission=Permission.SELL),
+        MEMBERS + "ListCoupons": RpcRule(permission=Permission.SELL),
+        MEMBERS + "MemberHistory": RpcRule(permission=Permission.SELL),
+        MEMBERS + "RedeemGift": RpcRule(permission=Permission.SELL),
+        MEMBERS + "TopUp": RpcRule(
+            permission=Permission.MEMBER_TOPUP, audited=True, audit_target=_member_target
+        ),
+        MEMBERS + "SellCountCard": RpcRule(
+            permission=Permission.MEMBER_TOPUP, audited=True, audit_target=_member_target
+        ),
+        MEMBERS + "RefundStoredValue": RpcRule(
+            permission=Permission.MEMBER_MANAGE, audited=True, audit_target=_member_target
+        ),
+        MEMBERS + "IssueCoupon": RpcRule(
+            permission=Permission.MEMBER_MANAGE, audited=True, audit_target=_member_target
+        ),
+        # The member themself (phone + PIN) or staff with member_manage: the
+        # servicer checks which, since it depends on the request.
+        MEMBERS + "ReportCardLost": RpcRule(
+            permission=Permission.SELL, audited=True, audit_target=_member_target
+        ),
+        MEMBERS + "ReplaceCard": RpcRule(
+            permission=Permission.MEMBER_MANAGE, audited=True, audit_target=_member_target
+        ),
+        MEMBERS + "ListExpiringPoints": RpcRule(permission=Permission.REPORTS_OWN_STORE),
+        MEMBERS + "ExpirePoints": RpcRule(permission=Permission.ADMIN, audited=True),
     }
 )
 

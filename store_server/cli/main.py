@@ -7,6 +7,7 @@ import getpass
 import sys
 from pathlib import Path
 
+from store_server.cli import appliance_cmds, member_cmds, stock_cmds
 from store_server.clock import SystemClock
 from store_server.config import Config, ConfigError, load_config
 from store_server.db import migrate
@@ -153,6 +154,7 @@ def cmd_promotion_end(cfg: Config, db: Database, args: argparse.Namespace) -> in
 
 
 def cmd_demo(cfg: Config, db: Database, args: argparse.Namespace) -> int:
+    from store_server.demo.members import create_demo_members, members_text
     from store_server.demo.setup import create_demo, demo_exists, operators_text
 
     migrate.upgrade(db)
@@ -161,7 +163,9 @@ def cmd_demo(cfg: Config, db: Database, args: argparse.Namespace) -> int:
     else:
         print(f"creating demo store {cfg.store_id} in {cfg.database} ({args.products:,} products)")
         create_demo(db, cfg, clock=SystemClock(), products=args.products, progress=_progress)
+    create_demo_members(db, cfg, clock=SystemClock())  # also into an older demo store
     print(operators_text())
+    print(members_text(db))
     return 0
 
 
@@ -235,6 +239,9 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=int, default=2026)
     gen.add_argument("--out", required=True)
     gen.set_defaults(fn=cmd_gen_catalog, no_db=True)
+    appliance_cmds.register(sub)  # backup, restore, doctor
+    stock_cmds.register(sub)  # stock, stocktake
+    member_cmds.register(sub)  # member
     return p
 
 

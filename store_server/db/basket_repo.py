@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import Connection, bindparam, select, update
 
 from store_server.db import fast
+from store_server.db.member_models import BasketCoupon, MemberCoupon
 from store_server.db.models import Category, Product
 from store_server.db.sales_models import BasketLineRow, BasketRow
 
@@ -46,6 +47,8 @@ class StoredBasket:
     created_at: datetime
     held_at: datetime | None
     lines: tuple[StoredLine, ...]
+    # (coupon id, its definition) of the member's coupons applied to this basket.
+    coupons: tuple[tuple[str, str], ...] = ()
 
 
 _BASKET = select(BasketRow).where(BasketRow.basket_id == bindparam("basket_id"))
@@ -75,6 +78,12 @@ _LINES = (
     .where(BasketLineRow.basket_id == bindparam("basket_id"), BasketLineRow.voided.is_(False))
     .order_by(BasketLineRow.seq)
 )
+_COUPONS = (
+    select(BasketCoupon.coupon_id, MemberCoupon.definition)
+    .join(MemberCoupon, MemberCoupon.coupon_id == BasketCoupon.coupon_id)
+    .where(BasketCoupon.basket_id == bindparam("basket_id"))
+    .order_by(BasketCoupon.coupon_id)
+)
 _LINE_OWNER = select(BasketLineRow.basket_id, BasketLineRow.voided).where(
     BasketLineRow.line_id == bindparam("line_id")
 )
@@ -85,6 +94,11 @@ def load(conn: Connection, basket_id: str) -> StoredBasket | None:
     if row is None:
         return None
     lines = tuple(StoredLine(*r) for r in conn.execute(_LINES, {"basket_id": basket_id}))
+    coupons = (
+        tuple((r[0], r[1]) for r in conn.execute(_COUPONS, {"basket_id": basket_id}))
+        if row.member_id
+        else ()
+    )
     return StoredBasket(
         basket_id=row.basket_id,
         device_id=row.device_id,
@@ -96,6 +110,7 @@ def load(conn: Connection, basket_id: str) -> StoredBasket | None:
         created_at=row.created_at,
         held_at=row.held_at,
         lines=lines,
+        coupons=coupons,
     )
 
 
@@ -167,3 +182,18 @@ def held_for_device(conn: Connection, device_id: str) -> list[str]:
             .order_by(BasketRow.held_at)
         ).scalars()
     )
+
+
+def add_coupon(conn: Connection, basket_id: str, coupon_id: str) -> None:
+    conn.execute(
+        BasketCoupon.__table__.insert().prefix_with("OR IGNORE"),
+        {"basket_id": basket_id, "coupon_id": coupon_id},
+    )
+
+
+def remove_coupons(conn: Connection, basket_id: str, coupon_id: str | None = None) -> None:
+    """Take one coupon (or, with None, all) off the basket."""
+    where = BasketCoupon.basket_id == basket_id
+    if coupon_id is not None:
+        where = where & (BasketCoupon.coupon_id == coupon_id)
+    conn.execute(BasketCoupon.__table__.delete().where(where))

@@ -22,7 +22,8 @@ def alembic_config(db: Database) -> Config:
 
 
 def upgrade(db: Database, revision: str = "head") -> None:
-    """Bring the database to `revision`; each migration is one transaction."""
+    """Bring the database to `revision`: all pending migrations in one transaction
+    (env.py), so a failure leaves the database as it was."""
     cfg = alembic_config(db)
     with db.writer.connect() as conn:
         cfg.attributes["connection"] = conn

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from store_server.db import promotion_models, sales_models
+from store_server.db import member_models, promotion_models, sales_models, stock_models
 from store_server.db.models import Base
 
 metadata = Base.metadata
-__all__ = ["metadata", "promotion_models", "sales_models"]
+__all__ = ["member_models", "metadata", "promotion_models", "sales_models", "stock_models"]

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import Connection, Row, bindparam, case, func, insert, select, update
 
 from store_server.db import fast
+from store_server.db.member_models import MemberDeposit
 from store_server.db.sales_models import (
     BusinessDay,
     CashMovement,
@@ -140,6 +141,8 @@ class ShiftFigures:
     yuan_cash_tendered_fen: int  # notes handed over in yuan
     change_fen: int  # given back, always in yuan
     cash_refunds_fen: int  # refunds paid out in yuan cash
+    # Member top-ups and count cards paid in cash, less stored value paid back in cash.
+    member_cash_fen: int = 0
 
     @property
     def drawer_delta_fen(self) -> int:
@@ -148,6 +151,7 @@ class ShiftFigures:
             self.yuan_cash_tendered_fen
             - self.change_fen
             - self.cash_refunds_fen
+            + self.member_cash_fen
             + self.cash_in_fen
             - self.cash_out_fen
         )
@@ -212,6 +216,12 @@ def figures(
         total("no_sale", 1),
     ).join(Shift, Shift.shift_id == CashMovement.shift_id)
     cash = conn.execute(cash_query.where(where(Shift.shift_id, Shift.business_day))).one()
+    member_cash = conn.execute(
+        select(func.coalesce(func.sum(MemberDeposit.amount_fen), 0)).where(
+            where(MemberDeposit.shift_id, MemberDeposit.business_day),
+            MemberDeposit.tender == "cash",
+        )
+    ).scalar_one()
     return ShiftFigures(
         sales_count=sales[0],
         sales_total_fen=sales[1],
@@ -226,4 +236,5 @@ def figures(
         yuan_cash_tendered_fen=yuan_tendered,
         change_fen=sales[4],
         cash_refunds_fen=cash_refunds,
+        member_cash_fen=member_cash,
     )

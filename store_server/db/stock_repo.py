@@ -62,3 +62,83 @@ def movement_sum(conn: Connection, product_id: int) -> int:
             )
         ).scalar_one()
     )
+
+
+def last_seq(conn: Connection) -> int:
+    """The sequence number of the last movement: a stocktake's snapshot point."""
+    rows = fast.execute(conn, "SELECT max(id) FROM stock_movements")
+    return int(rows[0][0] or 0)
+
+
+def moves_after(conn: Connection, seq: int) -> list[tuple[int, int, int]]:
+    """(seq, product_id, quantity_milli) of every movement after `seq`, in order."""
+    return fast.execute(
+        conn,
+        "SELECT id, product_id, quantity_milli FROM stock_movements WHERE id > ? ORDER BY id",
+        (seq,),
+    )
+
+
+def levels(conn: Connection) -> dict[int, int]:
+    """The cached on-hand of every product that has one."""
+    return dict(fast.execute(conn, "SELECT product_id, on_hand_milli FROM stock_levels"))
+
+
+def summed_levels(conn: Connection) -> dict[int, int]:
+    """On-hand as the sum of the movements (what the cache must equal)."""
+    return dict(
+        fast.execute(
+            conn, "SELECT product_id, sum(quantity_milli) FROM stock_movements GROUP BY product_id"
+        )
+    )
+
+
+def mismatches(conn: Connection) -> list[tuple[int, int, int]]:
+    """(product_id, cached, summed) wherever the cache and the movements disagree."""
+    cached, summed = levels(conn), summed_levels(conn)
+    return [
+        (pid, cached.get(pid, 0), summed.get(pid, 0))
+        for pid in sorted(cached.keys() | summed.keys())
+        if cached.get(pid, 0) != summed.get(pid, 0)
+    ]
+
+
+def rebuild(conn: Connection) -> int:
+    """Recompute the whole on-hand cache from the movements; returns the products cached."""
+    fast.execute(conn, "DELETE FROM stock_levels")
+    fast.execute(
+        conn,
+        "INSERT INTO stock_levels (product_id, on_hand_milli) "
+        "SELECT product_id, sum(quantity_milli) FROM stock_movements GROUP BY product_id",
+    )
+    return int(fast.execute(conn, "SELECT count(*) FROM stock_levels")[0][0])
+
+
+def sold_since(conn: Connection, since: datetime) -> dict[int, int]:
+    """Units sold net of returns per product since `since` (positive thousandths)."""
+    rows = fast.execute(
+        conn,
+        "SELECT product_id, -sum(quantity_milli) FROM stock_movements "
+        "WHERE kind IN ('sale', 'return') AND created_at >= ? GROUP BY product_id",
+        (since,),
+    )
+    return {pid: int(q) for pid, q in rows}
+
+
+def movements_of(
+    conn: Connection, product_id: int, limit: int
+) -> list[tuple[int, int, str, str, datetime]]:
+    """(seq, quantity_milli, kind, source_id, created_at) of one product, newest first."""
+    rows = conn.execute(
+        select(
+            StockMovement.id,
+            StockMovement.quantity_milli,
+            StockMovement.kind,
+            StockMovement.source_id,
+            StockMovement.created_at,
+        )
+        .where(StockMovement.product_id == product_id)
+        .order_by(StockMovement.id.desc())
+        .limit(limit)
+    )
+    return [tuple(r) for r in rows]  # type: ignore[misc]

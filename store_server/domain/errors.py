@@ -63,3 +63,10 @@ class ResourceExhausted(DomainError):
     ) -> None:
         super().__init__(message, reason=reason)
         self.retry_after = retry_after
+
+
+class Unavailable(DomainError):
+    """The server cannot do it now but will once the cause is fixed (a full or
+    read-only disk); the caller retries with the same ids."""
+
+    reason = "UNAVAILABLE"

@@ -13,8 +13,10 @@ class Permission(enum.StrEnum):
     GIFT_LINE = "gift_line"
     NO_SALE = "no_sale"
     MEMBER_TOPUP = "member_topup"
+    MEMBER_MANAGE = "member_manage"
     STOCKTAKE_COUNT = "stocktake_count"
     STOCKTAKE_POST = "stocktake_post"
+    STOCK_RECEIVE = "stock_receive"  # receiving, transfers, pack splits
     DAY_CLOSE = "day_close"
     DAY_REOPEN = "day_reopen"
     CATALOG_ADMIN = "catalog_admin"
@@ -43,14 +45,16 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.GIFT_LINE,
             P.NO_SALE,
             P.MEMBER_TOPUP,
+            P.MEMBER_MANAGE,
             P.DAY_CLOSE,
             P.DAY_REOPEN,
             P.STOCKTAKE_COUNT,
+            P.STOCK_RECEIVE,
             P.REPORTS_OWN_STORE,
             P.LABELS,
         }
     ),
-    Role.STOCK_CLERK: frozenset({P.STOCKTAKE_COUNT, P.LABELS}),
+    Role.STOCK_CLERK: frozenset({P.STOCKTAKE_COUNT, P.STOCK_RECEIVE, P.LABELS}),
     Role.OWNER: frozenset({P.REPORTS_OWN_STORE}),
     Role.ADMIN: frozenset(Permission),
 }

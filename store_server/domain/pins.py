@@ -60,11 +60,11 @@ class LockState:
     def is_locked(self, now: datetime) -> bool:
         return self.locked_until is not None and now < self.locked_until
 
-    def after_failure(self, now: datetime) -> LockState:
+    def after_failure(self, now: datetime, lockout: timedelta = LOCKOUT) -> LockState:
         """The state after one more wrong PIN; the fifth locks."""
         count = self.failed_count + 1
         if count >= MAX_FAILED_PINS:
-            return LockState(failed_count=0, locked_until=now + LOCKOUT)
+            return LockState(failed_count=0, locked_until=now + lockout)
         return LockState(failed_count=count, locked_until=self.locked_until)
 
     @staticmethod

@@ -88,6 +88,7 @@ class MemberContext:
     member_id: str
     tier_discount_bp: int = 0  # the tier's percentage off (9500 would be wrong: 500 = 5%)
     card_discount_bp: int = 0  # a discount card's percentage off
+    coupons: tuple[Promotion, ...] = ()  # the member's coupons applied to this basket
 
 
 def price_basket(
@@ -119,10 +120,10 @@ def price_basket(
 
 
 def _member_promotions(member: MemberContext | None) -> list[Promotion]:
-    """A member's tier discount and discount card: the better of the two applies."""
+    """A member's tier discount and discount card (the better of the two) and coupons."""
     if member is None:
         return []
-    out = []
+    out = list(member.coupons)
     if member.tier_discount_bp:
         out.append(
             Promotion(

@@ -43,6 +43,20 @@ class ReceiptPayment:
 
 
 @dataclass(frozen=True, slots=True)
+class ReceiptMember:
+    """The member section: masked phone, points and balances after this document."""
+
+    member_id: str
+    masked_phone: str
+    tier_name: str
+    points_earned: int  # negative on a return: points taken back
+    points_redeemed: int  # negative on a return: points given back
+    points_balance: int
+    stored_value_fen: int
+    upgraded_to: str = ""  # the new tier's name when this sale crossed a threshold
+
+
+@dataclass(frozen=True, slots=True)
 class Receipt:
     kind: str  # "sale" or "return"
     store_id: str
@@ -62,6 +76,7 @@ class Receipt:
     forfeited_fen: int = 0
     original_receipt_no: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+    member: ReceiptMember | None = None
 
     @property
     def barcode(self) -> str:
@@ -83,6 +98,8 @@ class Receipt:
             for line in self.lines
         ]
         data["payments"] = [{f: getattr(p, f) for f in _PAYMENT_FIELDS} for p in self.payments]
+        if self.member is not None:
+            data["member"] = {f: getattr(self.member, f) for f in _MEMBER_FIELDS}
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
     @staticmethod
@@ -98,9 +115,14 @@ class Receipt:
             for line in data["lines"]
         )
         data["payments"] = tuple(ReceiptPayment(**p) for p in data["payments"])
+        if data.get("member") is not None:
+            data["member"] = ReceiptMember(**data["member"])
         return Receipt(**data)
 
 
-_SCALARS = tuple(f.name for f in fields(Receipt) if f.name not in ("lines", "payments"))
+_SCALARS = tuple(
+    f.name for f in fields(Receipt) if f.name not in ("lines", "payments", "member")
+)
+_MEMBER_FIELDS = tuple(f.name for f in fields(ReceiptMember))
 _LINE_FIELDS = tuple(f.name for f in fields(ReceiptLine) if f.name != "adjustments")
 _PAYMENT_FIELDS = tuple(f.name for f in fields(ReceiptPayment))

@@ -3,8 +3,8 @@
 Kinds of payment behave differently:
 - cash and foreign cash may exceed what is due; the difference is change,
   always paid in yuan;
-- card, mobile payment (and later stored value, points) pay an exact amount:
-  paying more than is due is a typing error, refused;
+- card, mobile payment, stored value, points and count cards pay an exact
+  amount: paying more than is due is a typing error, refused;
 - a gift voucher (礼券) pays its face value and gives no change: what it
   exceeds the amount due by is forfeited, and the receipt says so.
 """
@@ -25,11 +25,18 @@ class TenderKind(enum.StrEnum):
     MOBILE = "mobile"
     FOREIGN_CASH = "foreign_cash"
     GIFT_VOUCHER = "gift_voucher"
+    STORED_VALUE = "stored_value"
+    POINTS = "points"
+    COUNT_CARD = "count_card"
 
 
 CASH_LIKE = frozenset({TenderKind.CASH, TenderKind.FOREIGN_CASH})
-EXACT = frozenset({TenderKind.BANK_CARD, TenderKind.MOBILE})
-NEEDS_REFERENCE = frozenset({TenderKind.BANK_CARD, TenderKind.MOBILE, TenderKind.GIFT_VOUCHER})
+# Paid from the basket's member's balances (domain.members); they earn no change.
+MEMBER_TENDERS = frozenset({TenderKind.STORED_VALUE, TenderKind.POINTS, TenderKind.COUNT_CARD})
+EXACT = frozenset({TenderKind.BANK_CARD, TenderKind.MOBILE}) | MEMBER_TENDERS
+NEEDS_REFERENCE = frozenset(
+    {TenderKind.BANK_CARD, TenderKind.MOBILE, TenderKind.GIFT_VOUCHER, TenderKind.COUNT_CARD}
+)
 
 TENDER_NAMES = {
     TenderKind.CASH: "现金",
@@ -37,6 +44,9 @@ TENDER_NAMES = {
     TenderKind.MOBILE: "移动支付",
     TenderKind.FOREIGN_CASH: "外币现金",
     TenderKind.GIFT_VOUCHER: "礼券",
+    TenderKind.STORED_VALUE: "储值卡",
+    TenderKind.POINTS: "积分抵现",
+    TenderKind.COUNT_CARD: "计次卡",
 }
 
 
@@ -72,6 +82,7 @@ class PaymentInput:
     currency: str = ""  # foreign cash only
     foreign_amount_minor: int = 0  # foreign cash only, e.g. US cents
     reference: str = ""
+    uses: int = 0  # count card only
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +94,7 @@ class AppliedPayment:
     foreign_amount_minor: int
     rate_micro: int
     reference: str
+    uses: int = 0  # count card only
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +126,8 @@ def settle(
         index = max(i for i, p in enumerate(payments) if p.kind in EXACT)
         raise InvalidArgument(
             f"payments[{index}].amount",
-            f"card and mobile payments ({exact} fen) exceed the amount due ({payable} fen)",
+            f"exact payments (card, mobile, member) of {exact} fen exceed the amount due "
+            f"({payable} fen)",
             reason="OVERPAID_NON_CASH",
         )
     vouchers = sum(
@@ -148,6 +161,7 @@ def settle(
                 foreign_amount_minor=p.foreign_amount_minor,
                 rate_micro=rate,
                 reference=p.reference,
+                uses=p.uses,
             )
         )
     return TenderResult(

@@ -25,6 +25,9 @@ _TENDERS = {
     sales_pb2.TENDER_KIND_MOBILE: TenderKind.MOBILE,
     sales_pb2.TENDER_KIND_FOREIGN_CASH: TenderKind.FOREIGN_CASH,
     sales_pb2.TENDER_KIND_GIFT_VOUCHER: TenderKind.GIFT_VOUCHER,
+    sales_pb2.TENDER_KIND_STORED_VALUE: TenderKind.STORED_VALUE,
+    sales_pb2.TENDER_KIND_POINTS: TenderKind.POINTS,
+    sales_pb2.TENDER_KIND_COUNT_CARD: TenderKind.COUNT_CARD,
 }
 MAX_PAYMENTS = 20
 
@@ -46,6 +49,7 @@ def payments(items: list[sales_pb2.Payment]) -> list[PaymentInput]:
                 currency=p.currency.upper(),
                 foreign_amount_minor=p.foreign_amount_minor,
                 reference=p.reference.strip(),
+                uses=p.uses,
             )
         )
     return out
@@ -67,6 +71,15 @@ def basket(view: BasketView) -> sales_pb2.Basket:
     out.discount.fen = priced.discount_fen
     out.total.fen = priced.total_fen
     out.created_at.CopyFrom(ts(b.created_at))
+    if view.member is not None:
+        m = view.member
+        out.member.member_id = m.member_id
+        out.member.masked_phone = m.masked_phone
+        out.member.name = m.name
+        out.member.tier_name = m.tier_name
+        out.member.points = m.points
+        out.member.stored_value.fen = m.stored_value_fen
+        out.coupon_ids.extend(cid for cid, _ in b.coupons)
     if b.held_at is not None:
         out.held_at.CopyFrom(ts(b.held_at))
     for line, p in zip(b.lines, priced.lines, strict=True):
@@ -137,6 +150,16 @@ def receipt(r: Receipt, *, copy: bool = False) -> sales_pb2.Receipt:
         )
         pay.tendered.fen = p.tendered_fen
         pay.applied.fen = p.applied_fen
+    if r.member is not None:
+        m = r.member
+        out.member.member_id = m.member_id
+        out.member.masked_phone = m.masked_phone
+        out.member.tier_name = m.tier_name
+        out.member.points_earned = m.points_earned
+        out.member.points_redeemed = m.points_redeemed
+        out.member.points_balance = m.points_balance
+        out.member.stored_value_balance.fen = m.stored_value_fen
+        out.member.upgraded_to = m.upgraded_to
     return out
 
 

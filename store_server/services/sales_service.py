@@ -12,7 +12,9 @@ from store_server.domain.errors import InvalidArgument
 from store_server.domain.permissions import Permission
 from store_server.domain.tender import TenderKind
 from store_server.interceptor import access_of, principal_of, require
+from store_server.members.registry import Members
 from store_server.returns import ReturnItem, Returns
+from store_server.services import member_convert
 from store_server.services import sales_convert as cv
 from store_server.services.convert import money
 from store_server.shifts import Shifts
@@ -40,8 +42,10 @@ class SalesService(sales_pb2_grpc.SalesServiceServicer):
         baskets: Baskets,
         checkout: Checkout,
         returns: Returns,
+        members: Members,
         shifts: Shifts,
     ) -> None:
+        self._members = members
         self._auth = auth
         self._baskets = baskets
         self._checkout = checkout
@@ -158,6 +162,28 @@ class SalesService(sales_pb2_grpc.SalesServiceServicer):
                 request.unit_price.fen,
                 access.approver,
             )
+        )
+
+    # -- the member on the basket -----------------------------------------------
+
+    def AttachMember(self, request, context: grpc.ServicerContext):
+        who = principal_of(context)
+        member = self._members.for_spending(
+            who, member_convert.credential(request.member), field="member"
+        )
+        return cv.basket(self._baskets.attach_member(who, request.basket_id, member.member_id))
+
+    def DetachMember(self, request, context: grpc.ServicerContext):
+        return cv.basket(self._baskets.detach_member(principal_of(context), request.basket_id))
+
+    def ApplyCoupon(self, request, context: grpc.ServicerContext):
+        return cv.basket(
+            self._baskets.apply_coupon(principal_of(context), request.basket_id, request.coupon_id)
+        )
+
+    def RemoveCoupon(self, request, context: grpc.ServicerContext):
+        return cv.basket(
+            self._baskets.remove_coupon(principal_of(context), request.basket_id, request.coupon_id)
         )
 
     # -- sale, receipt, returns ----------------------------------------------

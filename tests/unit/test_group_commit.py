@@ -46,7 +46,9 @@ def test_one_batch_one_failure(tmp_path: Path) -> None:
         threads = [threading.Thread(target=submit, args=(n,)) for n in range(4)]
         for t in threads:
             t.start()
-        while committer._queue.qsize() < 3:  # the committer holds the first one
+        # Every job is queued (puts are counted until task_done, never called);
+        # the committer may already hold the first one or more.
+        while committer._queue.unfinished_tasks < 4:
             threading.Event().wait(0.01)
     for t in threads:
         t.join(timeout=10)

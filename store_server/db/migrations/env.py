@@ -23,8 +23,16 @@ def run_migrations_online() -> None:
 
 def _run(connection: object) -> None:
     # render_as_batch: SQLite can only ALTER by copying the table; batch mode
-    # writes migrations that do that correctly.
-    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+    # writes migrations that do that correctly. transactional_ddl: SQLite's DDL
+    # is transactional, but Alembic assumes not and commits after each
+    # migration; with it, every pending migration runs in one transaction, so
+    # a failed upgrade leaves the database exactly as it was.
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=True,
+        transactional_ddl=True,
+    )
     with context.begin_transaction():
         context.run_migrations()
 

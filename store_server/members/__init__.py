@@ -1,0 +1,1 @@
+"""Members at the store server: registration, member auth, ledgers, deposits, sale effects."""

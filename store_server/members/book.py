@@ -1,0 +1,106 @@
+"""What pricing and the till's screen need of a basket's member, kept in memory.
+
+Every scan of a member's basket prices it with the member's tier and card
+discount and the coupons applied; reading the member row for each scan is
+wasted work, so the figures are cached here and dropped after every
+committed write that changes the member.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from sqlalchemy import Connection
+
+from store_server.config import Config
+from store_server.db.database import Database
+from store_server.domain.members.identity import mask_phone
+from store_server.domain.members.tiers import tier_by_code
+from store_server.domain.pricing import MemberContext
+from store_server.domain.promotions.model import Promotion
+from store_server.members import records
+from store_server.members.coupons import parse_definition
+from store_server.members.records import MemberRow
+
+
+@dataclass(frozen=True, slots=True)
+class MemberBrief:
+    """The member as the till's screen shows them on the basket."""
+
+    member_id: str
+    masked_phone: str
+    name: str
+    tier_name: str
+    points: int
+    stored_value_fen: int
+
+
+class MemberBook:
+    def __init__(self, db: Database, config: Config) -> None:
+        self._db = db
+        self._cfg = config
+        self._members: dict[str, tuple[MemberContext, MemberBrief]] = {}
+        self._coupons: dict[str, Promotion] = {}  # definitions never change
+        self._lock = threading.Lock()
+
+    def forget(self, member_id: str) -> None:
+        with self._lock:
+            self._members.pop(member_id, None)
+
+    def _entry(self, member: MemberRow) -> tuple[MemberContext, MemberBrief]:
+        tier = tier_by_code(self._cfg.members.tiers, member.tier)
+        context = MemberContext(
+            member_id=member.member_id,
+            tier_discount_bp=tier.discount_bp,
+            card_discount_bp=member.card_discount_bp,
+        )
+        brief = MemberBrief(
+            member_id=member.member_id,
+            masked_phone=mask_phone(member.phone),
+            name=member.name,
+            tier_name=tier.name,
+            points=member.points,
+            stored_value_fen=member.stored_value_fen,
+        )
+        return context, brief
+
+    def get(self, member_id: str) -> tuple[MemberContext, MemberBrief]:
+        with self._lock:
+            found = self._members.get(member_id)
+        if found is None:
+            with self._db.read() as conn:
+                found = self._entry(records.require(conn, member_id))
+            with self._lock:
+                self._members[member_id] = found
+        return found
+
+    def context(
+        self,
+        member_id: str,
+        coupons: tuple[tuple[str, str], ...],
+        *,
+        conn: Connection | None = None,
+    ) -> MemberContext:
+        """The pricing context; with `conn`, read fresh in that transaction (a commit)."""
+        if conn is not None:
+            base = self._entry(records.require(conn, member_id))[0]
+        else:
+            base = self.get(member_id)[0]
+        if not coupons:
+            return base
+        return MemberContext(
+            member_id=base.member_id,
+            tier_discount_bp=base.tier_discount_bp,
+            card_discount_bp=base.card_discount_bp,
+            coupons=tuple(self._coupon(cid, text) for cid, text in coupons),
+        )
+
+    def _coupon(self, coupon_id: str, definition: str) -> Promotion:
+        with self._lock:
+            promo = self._coupons.get(coupon_id)
+        if promo is None:
+            promo = parse_definition(definition, coupon_id=coupon_id, zone=self._cfg.timezone)
+            with self._lock:
+                self._coupons[coupon_id] = promo
+        return promo

@@ -1,0 +1,1 @@
+"""Stock and stocktake on the store server: documents, replenishment, sessions, counts."""
