@@ -348,9 +348,7 @@ class Baskets:
             self._check_open(basket)
             if basket.member_id is None:
                 raise FailedPrecondition("attach the member first", reason="NO_MEMBER")
-            member_coupons.usable(
-                uow.conn, coupon_id, basket.member_id, today, field="coupon_id"
-            )
+            member_coupons.usable(uow.conn, coupon_id, basket.member_id, today)
             basket_repo.add_coupon(uow.conn, basket.basket_id, coupon_id)
             return self.view(self._reload(uow, who, basket_id))
 

@@ -114,7 +114,7 @@ def issue_birthday_coupon(uow: UnitOfWork, config: Config, member: MemberRow, to
     records.update_member(uow.conn, member.member_id, birthday_coupon_year=today.year)
 
 
-def usable(conn: Connection, coupon_id: str, member_id: str, today: date, *, field: str) -> str:
+def usable(conn: Connection, coupon_id: str, member_id: str, today: date) -> str:
     """The coupon's definition if the member may use it today, else a clear refusal."""
     row = conn.execute(
         select(

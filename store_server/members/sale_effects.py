@@ -34,7 +34,7 @@ from store_server.domain.money import MILLI
 from store_server.domain.pricing import PricedBasket
 from store_server.domain.receipt import ReceiptMember
 from store_server.domain.tender import MEMBER_TENDERS, PaymentInput, TenderKind, TenderResult
-from store_server.members import ledger, records
+from store_server.members import coupons, ledger, records
 from store_server.members.credentials import check_active
 from store_server.members.ledger import Source
 
@@ -179,7 +179,7 @@ def apply_sale(
         ledger.points_entry(uow, store, member_id, "redeem", -redeemed, source)
 
     card_uses = _use_count_cards(uow, sale_id, tender, today)
-    _redeem_coupons(uow, sale_id, member_id, coupon_ids)
+    _redeem_coupons(uow, sale_id, member_id, coupon_ids, today)
 
     # Points and spend count money only: not what points or count cards paid.
     unearned = allocate(points_fen + card_fen, [line.paid_fen for line in lines])
@@ -298,17 +298,17 @@ def _move_uses(uow: UnitOfWork, source_id: str, card_id: str, delta: int) -> Non
 
 
 def _redeem_coupons(
-    uow: UnitOfWork, sale_id: str, member_id: str, coupon_ids: Sequence[str]
+    uow: UnitOfWork, sale_id: str, member_id: str, coupon_ids: Sequence[str], today: date
 ) -> None:
     for coupon_id in coupon_ids:
-        rows = fast.execute(
+        # Checked again here: the coupon may have been used at another till, or
+        # run out, since it was put on this basket.
+        coupons.usable(uow.conn, coupon_id, member_id, today)
+        fast.execute(
             uow.conn,
-            "UPDATE member_coupons SET status = 'redeemed', sale_id = ? "
-            "WHERE coupon_id = ? AND member_id = ? AND status = 'issued' RETURNING coupon_id",
-            (sale_id, coupon_id, member_id),
+            "UPDATE member_coupons SET status = 'redeemed', sale_id = ? WHERE coupon_id = ?",
+            (sale_id, coupon_id),
         )
-        if not rows:
-            raise FailedPrecondition(f"coupon {coupon_id} was already used", reason="COUPON_USED")
         uow.change("member_coupon", coupon_id, {"status": "redeemed", "sale_id": sale_id})
 
 

@@ -521,7 +521,17 @@ def test_birthday_coupon_single_use_and_restored_on_a_full_return(
         "ApplyCoupon", sales_pb2.CouponRequest(basket_id=till.basket_id, coupon_id=coupon_id)
     )
     assert (basket.total.fen, list(basket.coupon_ids)) == (4_000, [coupon_id])
+    # A second till puts the same coupon on its basket before the first commits.
+    till2 = Till(store, device_id="till-02")
+    till2.open_shift()
+    MemberDesk(till2).attach(by_card(m.card_no))
+    till2.scan(cf.SPRITE_CAN, 20_000)
+    till2.call(
+        "ApplyCoupon", sales_pb2.CouponRequest(basket_id=till2.basket_id, coupon_id=coupon_id)
+    )
     sale = till.commit(cash(4_000))
+    err = expect_code(FP, lambda: till2.commit(cash(4_000)))
+    assert error_detail(err).reason == "COUPON_USED"
     with store.db.read() as conn:
         status = conn.execute(select(MemberCoupon.status)).scalar_one()
     assert status == "redeemed"
