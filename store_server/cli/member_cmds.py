@@ -8,14 +8,14 @@ from __future__ import annotations
 import argparse
 import sys
 import uuid
-from datetime import date
 
 from store_server.clock import SystemClock
 from store_server.config import Config
 from store_server.db import migrate
 from store_server.db.database import Database
 from store_server.db.unit_of_work import Actor, unit_of_work
-from store_server.domain.errors import InvalidArgument, NotFound
+from store_server.domain.dates import parse_date
+from store_server.domain.errors import NotFound
 from store_server.domain.members.identity import mask_phone
 from store_server.domain.money import format_yuan
 from store_server.members import gifts, queries, records
@@ -48,14 +48,6 @@ def _credential(db: Database, text: str) -> Credential:
         return Credential(member_id=found.member_id)
     return Credential(card_no=text)
 
-
-def _date(text: str | None, field: str) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise InvalidArgument(field, "a date as YYYY-MM-DD") from exc
 
 
 def _show(m: MemberRow, members: Members) -> None:
@@ -119,7 +111,7 @@ def cmd_history(cfg: Config, db: Database, args: argparse.Namespace) -> int:
 
 def cmd_expire(cfg: Config, db: Database, args: argparse.Namespace) -> int:
     members = _members(cfg, db)
-    today = _date(args.today, "today") or members.today()
+    today = parse_date(args.today, "today") or members.today()
 
     def progress(done: int, total: int) -> None:
         print(f"  expiring lots: {done:,}/{total:,}", file=sys.stderr, flush=True)
@@ -132,7 +124,7 @@ def cmd_expire(cfg: Config, db: Database, args: argparse.Namespace) -> int:
 
 def cmd_expiring(cfg: Config, db: Database, args: argparse.Namespace) -> int:
     members = _members(cfg, db)
-    before = _date(args.before, "before")
+    before = parse_date(args.before, "before")
     assert before is not None
     with db.read() as conn:
         items = queries.expiring(conn, members.today(), before, args.limit)

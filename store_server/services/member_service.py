@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import grpc
 
+from store_server.domain.dates import parse_date
 from store_server.domain.errors import InvalidArgument
 from store_server.interceptor import principal_of
 from store_server.members import coupons, deposits, gifts, queries
@@ -17,14 +16,6 @@ from tillpoint.v1 import members_pb2, members_pb2_grpc
 
 MAX_LIST = 500
 
-
-def _date(text: str, field: str) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise InvalidArgument(field, "a date as YYYY-MM-DD") from exc
 
 
 def _limit(value: int, default: int = 50) -> int:
@@ -66,62 +57,53 @@ class MemberService(members_pb2_grpc.MemberServiceServicer):
         payload, expires = self._members.issue_qr(cv.credential(request))
         return members_pb2.QrCode(payload=payload, expires_at=ts(expires))
 
-    def TopUp(self, request, context: grpc.ServicerContext):
+    def _deposit(self, request, context: grpc.ServicerContext, make, **fields):
+        """Name the member, then take or pay out their money in one unit of work."""
         who = principal_of(context)
         m = self._members.identify(who, cv.credential(request.member))
         with self._members.uow(who) as uow:
-            result = deposits.top_up(
+            result = make(
                 uow,
                 who,
                 self._members.config,
-                topup_id=request.topup_id,
                 member_id=m.member_id,
-                amount_fen=request.amount.fen,
                 payment=cv.deposit_payment(request.payment),
                 day=self._shifts.today(),
+                **fields,
             )
             self._forget_after(uow, m.member_id)
         return cv.deposit(result, self._members)
+
+    def TopUp(self, request, context: grpc.ServicerContext):
+        return self._deposit(
+            request,
+            context,
+            deposits.top_up,
+            topup_id=request.topup_id,
+            amount_fen=request.amount.fen,
+        )
 
     def RefundStoredValue(self, request, context: grpc.ServicerContext):
-        who = principal_of(context)
-        m = self._members.identify(who, cv.credential(request.member))
-        with self._members.uow(who) as uow:
-            result = deposits.refund_stored_value(
-                uow,
-                who,
-                self._members.config,
-                refund_id=request.refund_id,
-                member_id=m.member_id,
-                payment=cv.deposit_payment(request.payment),
-                day=self._shifts.today(),
-            )
-            self._forget_after(uow, m.member_id)
-        return cv.deposit(result, self._members)
+        return self._deposit(
+            request, context, deposits.refund_stored_value, refund_id=request.refund_id
+        )
 
     def SellCountCard(self, request, context: grpc.ServicerContext):
-        who = principal_of(context)
-        m = self._members.identify(who, cv.credential(request.member))
-        with self._members.uow(who) as uow:
-            result = deposits.sell_count_card(
-                uow,
-                who,
-                self._members.config,
-                card_id=request.card_id,
-                member_id=m.member_id,
-                product_id=request.product_id,
-                uses=request.uses,
-                expires_on=_date(request.expires_on, "expires_on"),
-                price_fen=request.price.fen,
-                payment=cv.deposit_payment(request.payment),
-                day=self._shifts.today(),
-                today=self._members.today(),
-            )
-        return cv.deposit(result, self._members)
+        return self._deposit(
+            request,
+            context,
+            deposits.sell_count_card,
+            card_id=request.card_id,
+            product_id=request.product_id,
+            uses=request.uses,
+            expires_on=parse_date(request.expires_on, "expires_on"),
+            price_fen=request.price.fen,
+            today=self._members.today(),
+        )
 
     def IssueCoupon(self, request, context: grpc.ServicerContext):
-        valid_from = _date(request.valid_from, "valid_from") or self._members.today()
-        valid_until = _date(request.valid_until, "valid_until")
+        valid_from = parse_date(request.valid_from, "valid_from") or self._members.today()
+        valid_until = parse_date(request.valid_until, "valid_until")
         if valid_until is None:
             raise InvalidArgument("valid_until", "a coupon needs its last day")
         with self._members.uow(principal_of(context)) as uow:
@@ -202,7 +184,7 @@ class MemberService(members_pb2_grpc.MemberServiceServicer):
 
     def ListExpiringPoints(self, request, context: grpc.ServicerContext):
         today = self._members.today()
-        before = _date(request.before, "before")
+        before = parse_date(request.before, "before")
         if before is None:
             raise InvalidArgument("before", "the date the reminders look ahead to")
         with self._members.read() as conn:
@@ -220,7 +202,7 @@ class MemberService(members_pb2_grpc.MemberServiceServicer):
         )
 
     def ExpirePoints(self, request, context: grpc.ServicerContext):
-        today = _date(request.today, "today") or self._members.today()
+        today = parse_date(request.today, "today") or self._members.today()
         with self._members.uow(principal_of(context)) as uow:
             lots, points, touched = queries.expire_points(uow, self._members.config, today)
             for member_id in touched:

@@ -12,6 +12,7 @@ from datetime import date
 
 from stdnum import luhn
 
+from store_server.domain.dates import parse_date
 from store_server.domain.errors import InvalidArgument
 
 # Member numbers: 8, the store's 4-digit code, a 7-digit sequence and a Luhn
@@ -84,13 +85,7 @@ def check_birthday(value: date | None, *, today: date, field: str = "birthday") 
 
 
 def parse_birthday(text: str, *, today: date, field: str = "birthday") -> date | None:
-    if not text:
-        return None
-    try:
-        value = date.fromisoformat(text)
-    except ValueError as exc:
-        raise InvalidArgument(field, "a date as YYYY-MM-DD") from exc
-    return check_birthday(value, today=today, field=field)
+    return check_birthday(parse_date(text, field), today=today, field=field)
 
 
 def check_photo(data: bytes, *, max_bytes: int, field: str = "photo") -> str:
