@@ -604,3 +604,110 @@ def test_pin_on_registration_is_hashed(store: RunningStore, desk: MemberDesk) ->
     with store.db.read() as conn:
         stored = conn.execute(select(Member.pin_hash)).scalar_one()
     assert stored.startswith("scrypt$") and PIN not in stored
+
+
+def test_a_return_of_points_already_spent_leaves_them_owed(
+    store: RunningStore, till: Till, desk: MemberDesk
+) -> None:
+    m = member_with_points(store, till, desk)  # 660 points
+    earned = sell(till, desk, [(cf.SPRITE_CAN, 10)], cash(3_000))
+    assert earned.receipt.member.points_balance == 690
+    spent = sell(till, desk, [(cf.SPRITE_CAN, 3)], points(690), cash(210))
+    assert spent.receipt.member.points_balance == 2  # 0 + 2 earned on the 2.10 cash
+    sup = Till(store, device_id=till.device_id, operator=("1002", "2222"))
+    ret = sup.call(
+        "ReturnItems",
+        sales_pb2.ReturnRequest(
+            return_id=new_id(),
+            receipt_no=earned.receipt_no,
+            lines=[
+                sales_pb2.ReturnLineRequest(line_no=1, quantity=common_pb2.Quantity(milli=10_000))
+            ],
+        ),
+    )
+    # The 30 points of that sale come back off the balance: 2 are there, 28 are owed.
+    assert (ret.receipt.member.points_earned, ret.receipt.member.points_balance) == (-30, -28)
+    assert ledger_sums(store, m.member_id)[0] == -28
+    # The next earnings pay the debt first; what is left can be spent.
+    later = sell(till, desk, [(cf.SPRITE_CAN, 40)], cash(12_000))
+    assert later.receipt.member.points_balance == 120 - 28
+    final = sell(till, desk, [(cf.SPRITE_CAN, 1)], points(92), cash(208))
+    assert final.receipt.member.points_redeemed == 92
+    err = expect_code(FP, lambda: sell(till, desk, [(cf.SPRITE_CAN, 1)], points(300)))
+    assert error_detail(err).reason == "INSUFFICIENT_POINTS"
+
+
+def test_discount_card_and_the_better_of_tier_and_card(
+    store: RunningStore, desk: MemberDesk
+) -> None:
+    m = desk.register(PHONE, card_discount_bp=1_000)  # 折扣卡 10%
+    desk.card_no = m.card_no
+    desk.till.new_basket()
+    desk.attach(by_card(m.card_no))
+    basket = desk.till.scan(cf.SPRITE_CAN, 10_000)
+    assert basket.total.fen == 2_700
+    assert [a.name for a in basket.lines[0].adjustments] == ["折扣卡"]
+    err = expect_code(BAD, lambda: desk.register("13911112222", card_discount_bp=9_000))
+    assert error_detail(err).field == "card_discount_bp"
+
+
+def test_campaign_coupon_with_scope_minimum_spend_and_validity(
+    store: RunningStore, till: Till, desk: MemberDesk
+) -> None:
+    m = desk.register(PHONE)
+    desk.card_no = m.card_no
+    definition = (
+        '{"name": "饮料券", "rule": {"type": "coupon", "amount_fen": 500, "min_spend_fen": 2000},'
+        ' "scope": {"categories": ["饮料"]}}'
+    )
+
+    def issue(coupon_id: str, until: str, md=None):
+        return desk.call(
+            "IssueCoupon",
+            members_pb2.IssueCouponRequest(
+                coupon_id=coupon_id,
+                member_id=m.member_id,
+                campaign="双十一",
+                definition=definition,
+                valid_from="2026-11-01",
+                valid_until=until,
+            ),
+            md,
+        )
+
+    expect_code(grpc.StatusCode.PERMISSION_DENIED, lambda: issue("C1", "2026-11-30"))
+    sup = supervisor_desk(store, till)
+    issue("C1", "2026-11-30", sup.md)
+    issue("C-OLD", "2026-11-22", sup.md)  # ended yesterday
+    till.new_basket()
+    desk.attach(by_card(m.card_no))
+    till.scan(cf.SPRITE_CAN, 5_000)
+    till.scan(cf.UPC_CHIPS, 1_000)  # snacks: outside the coupon's scope
+    apply = sales_pb2.CouponRequest(basket_id=till.basket_id, coupon_id="C1")
+    basket = till.call("ApplyCoupon", apply)
+    chips = basket.lines[1].net_amount.fen
+    assert basket.total.fen == 1_500 + chips  # 15.00 of drinks: under the 20.00 minimum
+    basket = till.scan(cf.SPRITE_CAN, 2_000)
+    assert basket.total.fen == 2_100 - 500 + chips
+    err = expect_code(
+        FP,
+        lambda: till.call(
+            "ApplyCoupon", sales_pb2.CouponRequest(basket_id=till.basket_id, coupon_id="C-OLD")
+        ),
+    )
+    assert error_detail(err).reason == "COUPON_NOT_VALID"
+    bad = expect_code(
+        BAD,
+        lambda: desk.call(
+            "IssueCoupon",
+            members_pb2.IssueCouponRequest(
+                coupon_id="C2",
+                member_id=m.member_id,
+                campaign="x",
+                definition='{"name": "x", "rule": {"type": "percent_off", "percent_bp": 100}}',
+                valid_until="2026-12-01",
+            ),
+            sup.md,
+        ),
+    )
+    assert error_detail(bad).field == "definition.rule"
