@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection, select
 
 from store_server.config import Config
+from store_server.db import fast
 from store_server.db.member_models import (
     CountCardRow,
     Member,
@@ -168,11 +169,40 @@ def expire_points(
     return len(due), total, members
 
 
-def count_cards(conn: Connection, member_id: str) -> list:
-    return list(
-        conn.execute(
-            select(CountCardRow)
-            .where(CountCardRow.member_id == member_id)
-            .order_by(CountCardRow.created_at)
+@dataclass(frozen=True, slots=True)
+class CountCardView:
+    """A count_cards row, read with plain DB-API: it is on every member auth."""
+
+    card_id: str
+    member_id: str
+    product_id: int
+    name: str
+    total_uses: int
+    remaining: int
+    expires_on: date | None
+    created_at: datetime
+
+
+_COUNT_CARDS = (
+    f"SELECT {', '.join(CountCardView.__slots__)} FROM count_cards"
+    " WHERE member_id = ? ORDER BY created_at"
+)
+assert set(CountCardView.__slots__) == set(CountCardRow.__table__.c.keys())
+
+
+def count_cards(conn: Connection, member_id: str) -> list[CountCardView]:
+    return [
+        CountCardView(
+            card_id,
+            member,
+            product_id,
+            name,
+            total_uses,
+            remaining,
+            date.fromisoformat(expires_on) if expires_on else None,
+            datetime.fromisoformat(created_at).replace(tzinfo=UTC),
         )
-    )
+        for card_id, member, product_id, name, total_uses, remaining, expires_on, created_at in (
+            fast.execute(conn, _COUNT_CARDS, (member_id,))
+        )
+    ]

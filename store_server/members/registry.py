@@ -9,14 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, select
 
 from store_server.auth import Principal
 from store_server.clock import Clock
 from store_server.config import Config
 from store_server.db import fast
 from store_server.db.database import Database
-from store_server.db.member_models import Member, MemberCard, MemberCoupon, MemberPhoto
+from store_server.db.member_models import Member, MemberCard, MemberPhoto
 from store_server.db.unit_of_work import Actor, unit_of_work
 from store_server.domain.errors import AlreadyExists, InvalidArgument, PermissionDenied
 from store_server.domain.ids import check_uuid
@@ -38,6 +38,7 @@ from store_server.members import records
 from store_server.members.book import MemberBook
 from store_server.members.coupons import issue_birthday_coupon
 from store_server.members.credentials import Credential, resolve
+from store_server.members.queries import CountCardView, count_cards
 from store_server.members.records import MemberRow
 
 _MEMBERS = Member.__table__
@@ -268,28 +269,25 @@ class Members:
 
     # -- what a screen shows --------------------------------------------------------
 
-    def usable_coupons(self, member_id: str) -> int:
-        today = self.today()
-        with self._db.read() as conn:
-            return int(
-                conn.execute(
-                    select(func.count()).where(
-                        MemberCoupon.member_id == member_id,
-                        MemberCoupon.status == "issued",
-                        MemberCoupon.valid_from <= today,
-                        MemberCoupon.valid_until >= today,
-                    )
-                ).scalar_one()
-            )
+    def screen_facts(self, member_id: str) -> tuple[int, bool, list[CountCardView]]:
+        """(usable coupons, has a photo, count cards): what every member auth shows.
 
-    def has_photo(self, member_id: str) -> bool:
+        One read transaction and plain DB-API (see records.py): each transaction
+        costs ~0.13 ms of CPU, and this runs on every member auth (members_bench).
+        """
+        today = self.today().isoformat()
         with self._db.read() as conn:
-            return (
-                conn.execute(
-                    select(MemberPhoto.member_id).where(MemberPhoto.member_id == member_id)
-                ).first()
-                is not None
+            coupons = fast.execute(
+                conn,
+                "SELECT count(*) FROM member_coupons WHERE member_id = ?"
+                " AND status = 'issued' AND valid_from <= ? AND valid_until >= ?",
+                (member_id, today, today),
+            )[0][0]
+            photo = fast.execute(
+                conn, "SELECT 1 FROM member_photos WHERE member_id = ?", (member_id,)
             )
+            cards = count_cards(conn, member_id)
+        return int(coupons), bool(photo), cards
 
     def tier_name(self, member: MemberRow) -> str:
         return tier_by_code(self._cfg.members.tiers, member.tier).name

@@ -5,7 +5,6 @@ from __future__ import annotations
 from store_server.domain.members.identity import mask_phone
 from store_server.members.credentials import Credential
 from store_server.members.deposits import DepositPayment, DepositResult
-from store_server.members.queries import count_cards
 from store_server.members.records import MemberRow
 from store_server.members.registry import Members
 from store_server.services.convert import money
@@ -30,6 +29,7 @@ def member(m: MemberRow, members: Members) -> members_pb2.Member:
     tiers = members.config.members.tiers
     tier = next((t for t in tiers if t.code == m.tier), tiers[0])
     today = members.today()
+    coupons, has_photo, count_cards = members.screen_facts(m.member_id)
     out = members_pb2.Member(
         member_id=m.member_id,
         card_no=m.card_no,
@@ -44,21 +44,20 @@ def member(m: MemberRow, members: Members) -> members_pb2.Member:
         stored_value=money(m.stored_value_fen),
         stored_value_paid=money(m.sv_paid_fen),
         stored_value_bonus=money(m.sv_bonus_fen),
-        coupons=members.usable_coupons(m.member_id),
-        has_photo=members.has_photo(m.member_id),
+        coupons=coupons,
+        has_photo=has_photo,
         birthday_month=m.birthday is not None and m.birthday.month == today.month,
         home_store=m.home_store,
     )
-    with members.read() as conn:
-        for card in count_cards(conn, m.member_id):
-            out.count_cards.add(
-                card_id=card.card_id,
-                product_id=card.product_id,
-                name=card.name,
-                remaining=card.remaining,
-                total_uses=card.total_uses,
-                expires_on=card.expires_on.isoformat() if card.expires_on else "",
-            )
+    for card in count_cards:
+        out.count_cards.add(
+            card_id=card.card_id,
+            product_id=card.product_id,
+            name=card.name,
+            remaining=card.remaining,
+            total_uses=card.total_uses,
+            expires_on=card.expires_on.isoformat() if card.expires_on else "",
+        )
     return out
 
 
