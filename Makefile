@@ -6,11 +6,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 GEN_STAMP := gen/.stamp
-PROTOS := $(wildcard proto/tillpoint/v1/*.proto)
+PROTOS := $(wildcard proto/tillpoint/v1/*.proto) $(wildcard proto/tillpoint/hq/v1/*.proto)
 CONFIG ?= config/store.demo.toml
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: venv proto demo run test lint bench clean distclean system-deps receipt-demo labels \
+	till screenshots \
 	install install-venv install-units install-config install-user uninstall
 
 venv: $(STAMP)
@@ -34,25 +35,61 @@ $(GEN_STAMP): $(PROTOS) $(STAMP)
 	$(BIN)/python -m grpc_tools.protoc -Iproto --python_out=gen --pyi_out=gen \
 	  --grpc_python_out=gen $(PROTOS)
 	touch gen/tillpoint/__init__.py gen/tillpoint/v1/__init__.py
+	@if [ -d gen/tillpoint/hq ]; then touch gen/tillpoint/hq/__init__.py gen/tillpoint/hq/v1/__init__.py; fi
 	@touch $@
 
 # Creates the demo store under var/ once; later runs keep its data.
 demo: $(GEN_STAMP)
 	$(BIN)/storectl --config $(CONFIG) demo --if-missing
 
+# `make run DEVICES=sim` also starts a simulated network receipt printer on
+# SIM_PRINTER that files every receipt printed to it in var/receipts/ (.txt, .png
+# and the raw ESC/POS .bin); `make receipt-demo DEVICES=sim` prints to it.
+DEVICES ?=
+SIM_PRINTER ?= 127.0.0.1:9100
+ifneq ($(filter-out sim,$(DEVICES)),)
+$(error DEVICES=$(DEVICES): the only simulated device set is DEVICES=sim)
+endif
+
 run: system-deps demo
+ifeq ($(DEVICES),sim)
+	exec $(BIN)/python -m clients.printing.sim_store --config $(CONFIG) \
+	  --printer-listen $(SIM_PRINTER) --out var/receipts
+else
 	exec $(BIN)/python -m store_server --config $(CONFIG)
+endif
 
 # With `make run` serving in another terminal: sell a demo basket and print its
-# receipt to a simulated printer (var/receipts/*.txt, *.png, *.bin) ...
+# receipt to a simulated printer (var/receipts/*.txt, *.png, *.bin); with
+# DEVICES=sim, through the network to the one `make run DEVICES=sim` started;
+# MEMBER=<card no> sells to that member (the receipt's member block) ...
 receipt-demo: system-deps $(GEN_STAMP)
 	$(BIN)/python -m clients.printing --server 127.0.0.1:50051 --operator 1001 --pin 1111 \
-	  --device demo-till --out var/receipts
+	  --device demo-till --out var/receipts $(if $(DEVICES),--printer network:$(SIM_PRINTER)) \
+	  $(if $(MEMBER),--member $(MEMBER))
 
-# ... and print the shelf labels that price changes queued (PNG previews in var/labels).
+# ... and print the shelf labels that price changes queued (PNG previews and one
+# PDF of the batch in var/labels).
 labels: system-deps $(GEN_STAMP)
 	$(BIN)/python -m clients.label_printer --server 127.0.0.1:50051 --operator 1003 \
-	  --pin 3333 --device label-01 --png-dir var/labels
+	  --pin 3333 --device label-01 --png-dir var/labels --pdf var/labels/labels.pdf
+
+# With `make run` serving in another terminal: the Kivy touch till on this
+# screen (TILL_ARGS="--size 1920x1080 --lang en" for others) ...
+TILL_ARGS ?=
+till: system-deps $(GEN_STAMP)
+	$(BIN)/python -m clients.kivy_pos.till --server 127.0.0.1:50051 --device till-01 $(TILL_ARGS)
+
+# ... and PNGs of its screens in docs/screenshots/: a throwaway store, the till
+# in a real window under Xvfb driven like a cashier (tests/kivy_pos/scenario.py).
+screenshots: system-deps $(GEN_STAMP)
+	$(BIN)/python -m tests.kivy_pos.scenario
+
+# The HQ server for a demo (SQLite in var/hq.db) on 127.0.0.1:50061; a store ships
+# to it with `python -m hq_link.agent --config <hq_link.toml>` (README: HQ link).
+.PHONY: hq
+hq: $(GEN_STAMP)
+	exec $(BIN)/python -m hq_link.hq --listen 127.0.0.1:50061 --database sqlite:///var/hq.db
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -61,7 +98,14 @@ lint: $(STAMP)
 # pseudo-terminals, fonts-wqy-zenhei prints Chinese on labels, libzbar0 lets
 # the tests scan the barcodes they print, systemd brings `systemd-analyze
 # verify` for the appliance units and openssl the certificates doctor checks.
-DEBIAN_PACKAGES := socat fonts-wqy-zenhei libzbar0 systemd openssl
+# The Kivy till draws through SDL2 (bundled in the Kivy wheel) on Mesa's GL:
+# xvfb and xauth give its tests and screenshots a virtual screen, libmtdev1
+# silences Kivy's probe for touch devices. postgresql: the HQ tests start a
+# throwaway cluster of their own (tests/hq/conftest.py), never the system one.
+# poppler-utils (pdfinfo, pdftoppm) lets the tests read the label PDFs back.
+DEBIAN_PACKAGES := socat fonts-wqy-zenhei libzbar0 systemd openssl \
+	xvfb xauth libgl1-mesa-dri libgl1 libegl1 libgles2 libmtdev1 \
+	postgresql poppler-utils
 system-deps:
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || echo $$p; done); \

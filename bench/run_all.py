@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import sys
 
-from bench import catalog_bench, grpc_modes, pricing_bench, sales_bench, stock_bench
+from bench import (
+    catalog_bench,
+    grpc_modes,
+    members_bench,
+    pricing_bench,
+    reports_bench,
+    sales_bench,
+    stock_bench,
+)
 
 
 def main() -> int:
@@ -14,6 +22,8 @@ def main() -> int:
         "selling": sales_bench.run(),
         "pricing with promotions": pricing_bench.run(),
         "stocktake": stock_bench.run(),
+        "members (1,000,000)": members_bench.run(),
+        "reports (300,000 lines)": reports_bench.run(),
     }
     print("\n== summary")
     for name, ok in results.items():

@@ -32,6 +32,7 @@ from store_server.services.catalog_service import CatalogService
 from store_server.services.diagnostics_service import DiagnosticsService
 from store_server.services.member_service import MemberService
 from store_server.services.promotion_service import PromotionService
+from store_server.services.report_service import ReportService
 from store_server.services.sales_service import SalesService
 from store_server.services.stock_service import StockService
 from store_server.services.stocktake_service import StocktakeService
@@ -47,6 +48,8 @@ from tillpoint.v1 import (
     members_pb2_grpc,
     promotions_pb2,
     promotions_pb2_grpc,
+    reports_pb2,
+    reports_pb2_grpc,
     sales_pb2,
     sales_pb2_grpc,
     stock_pb2,
@@ -64,6 +67,7 @@ SERVICE_NAMES = (
     members_pb2.DESCRIPTOR.services_by_name["MemberService"].full_name,
     stock_pb2.DESCRIPTOR.services_by_name["StockService"].full_name,
     stock_pb2.DESCRIPTOR.services_by_name["StocktakeService"].full_name,
+    reports_pb2.DESCRIPTOR.services_by_name["ReportService"].full_name,
 )
 TICK_SECONDS = 30.0
 # Well under gRPC's 4 MiB default; our largest message (a catalog chunk of
@@ -185,6 +189,7 @@ def build_server(config: Config, *, clock: Clock | None = None) -> StoreServer:
     stock_pb2_grpc.add_StocktakeServiceServicer_to_server(
         StocktakeService(db, clock, committer), server
     )
+    reports_pb2_grpc.add_ReportServiceServicer_to_server(ReportService(db, config, clock), server)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     for name in ("", *SERVICE_NAMES):
         health_servicer.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)

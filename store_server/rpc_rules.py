@@ -208,5 +208,17 @@ RULES.update(
     }
 )
 
+REPORTS = "/tillpoint.v1.ReportService/"
+# Any logged-in operator reaches the servicer, which decides from the request:
+# reports_own_store sees the store, a cashier (sell) only their own shift's
+# sales reports, anyone else PERMISSION_DENIED (store_server.reports.access).
+RULES.update(
+    {
+        REPORTS + "ListReports": RpcRule(),
+        REPORTS + "RunReport": RpcRule(),
+        REPORTS + "StreamReport": RpcRule(),
+    }
+)
+
 # Services of other packages (health checking, reflection) are standard and public.
 GUARDED_PREFIX = "/tillpoint."

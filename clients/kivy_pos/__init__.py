@@ -1,1 +1,1 @@
-"""Kivy touch till and handheld counter (issue: Kivy clients). Nothing here yet."""
+"""Kivy clients: client/ (the plain gRPC layer) and till/ (the touch till)."""

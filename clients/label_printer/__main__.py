@@ -1,9 +1,12 @@
 """python -m clients.label_printer: print the store's pending shelf labels.
 
     python -m clients.label_printer --server 127.0.0.1:50051 --operator 1003 --pin 3333 \\
-        --device label-01 --png-dir var/labels [--printer-config file:/dev/usb/lp0]
+        --device label-01 --png-dir var/labels [--printer-config file:/dev/usb/lp0] \\
+        [--pdf var/labels/labels.pdf [--pdf-is-print]]
 
-Without --printer-config only PNG previews are written and no job is marked printed.
+Without --printer-config only previews (PNG, and with --pdf one PDF of the batch) are
+written and no job is marked printed. For a printer without ESC/POS, --pdf FILE
+--pdf-is-print makes the PDF the print: its jobs are marked printed once it is written.
 """
 
 from __future__ import annotations
@@ -46,6 +49,12 @@ def _args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="file:/dev/usb/lp0, serial:/dev/ttyS0[:9600], network:HOST[:9100], "
         "usb:VENDOR:PRODUCT or dummy",
     )
+    parser.add_argument("--pdf", type=Path, help="also write the batch as one PDF here")
+    parser.add_argument(
+        "--pdf-is-print",
+        action="store_true",
+        help="the PDF is what gets printed (no ESC/POS printer): mark its labels printed",
+    )
     parser.add_argument("--font", type=Path, default=DEFAULT_FONT_PATH, help="a CJK font file")
     parser.add_argument("--page-size", type=int, default=50)
     return parser.parse_args(argv)
@@ -81,8 +90,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"bad --printer-config: {exc}", file=sys.stderr)
             return 2
         factory = functools.partial(open_printer, config)  # opened once per batch
-    if factory is None and args.png_dir is None:
-        print("nothing to do: give --printer-config and/or --png-dir", file=sys.stderr)
+    if factory is None and args.png_dir is None and args.pdf is None:
+        print("nothing to do: give --printer-config, --png-dir or --pdf", file=sys.stderr)
+        return 2
+    if args.pdf_is_print and (args.pdf is None or factory is not None):
+        print("--pdf-is-print needs --pdf and no --printer-config", file=sys.stderr)
         return 2
     style = LabelStyle(
         width_mm=SHELF_LABEL.width_mm,
@@ -106,6 +118,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 page_size=args.page_size,
                 style=style,
                 on_progress=_show,
+                pdf_path=args.pdf,
+                pdf_is_print=args.pdf_is_print,
             )
         except grpc.RpcError as exc:
             print(f"store server refused: {exc.code().name}: {exc.details()}", file=sys.stderr)
@@ -113,8 +127,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         except (LabelBatchError, FontUnavailableError, DeviceUnavailableError) as exc:
             print(f"labels not printed: {exc}", file=sys.stderr)
             return 1
-    if factory is None:
-        print("previews written; no printer given, so no job was marked printed")
+    if args.pdf_is_print:
+        print(f"{printed} labels printed into {args.pdf}")
+    elif factory is None:
+        also = f" (PDF: {args.pdf})" if args.pdf is not None else ""
+        print(f"previews written{also}; no printer given, so no job was marked printed")
     else:
         print(f"{printed} labels printed")
     return 0

@@ -3,6 +3,10 @@
 A job is marked printed only after its label went to the printer; a job whose label
 failed stays pending and comes back next run. Reprinting a label is harmless, a
 missing label is not (the shelf would show the old price).
+
+For a printer without ESC/POS the batch can go into one PDF instead (one label-sized
+page per label); when the caller says the PDF is the print, its jobs are marked printed
+once the whole file is written.
 """
 
 from __future__ import annotations
@@ -15,10 +19,12 @@ from pathlib import Path
 
 import grpc
 from escpos.escpos import Escpos
+from PIL import Image
 
 from clients.label_printer.barcode_image import BarcodeDataError
 from clients.label_printer.escpos_output import print_label
 from clients.label_printer.label_data import Label, label_from_product
+from clients.label_printer.render_pdf import save_pdf
 from clients.label_printer.render_png import SHELF_LABEL, LabelStyle, render_shelf_label, save_png
 from tillpoint.v1 import catalog_pb2, catalog_pb2_grpc, common_pb2
 
@@ -120,15 +126,23 @@ def print_pending_labels(
     page_size: int = 50,
     style: LabelStyle = SHELF_LABEL,
     on_progress: ProgressCallback | None = None,
+    pdf_path: Path | str | None = None,
+    pdf_is_print: bool = False,
 ) -> int:
     """Render, preview and print every pending label job; returns the labels printed.
 
     Without a printer factory this is a preview run: PNGs are written and no job is
     completed. If the printer cannot be opened or a print fails, the labels printed so far
     stay completed, the rest stay pending, and LabelBatchError says what happened.
+
+    ``pdf_path``: also write every label into one PDF there. With ``pdf_is_print`` (and no
+    printer) the PDF is the print: its jobs are completed once it is written, and they
+    count as printed; otherwise it is a preview.
     """
     if page_size < 1:
         raise ValueError("page_size must be at least 1")
+    if pdf_is_print and (pdf_path is None or printer_factory is not None):
+        raise ValueError("pdf_is_print needs a pdf_path and no printer")
     stub = catalog_pb2_grpc.CatalogServiceStub(channel)
     items = group_by_product(pending_jobs(stub, metadata, page_size))
     if not items:
@@ -142,6 +156,7 @@ def print_pending_labels(
             raise LabelBatchError(f"label printer unavailable: {exc}", printed=0) from exc
 
     printed = 0
+    pdf_pages: list[tuple[Image.Image, LabelItem]] = []
     try:
         for index, item in enumerate(items, start=1):
             try:
@@ -152,8 +167,11 @@ def print_pending_labels(
                 _report(on_progress, Progress(index, len(items), None, f"skipped: {exc}", None))
                 continue
             png = save_png(image, _png_path(previews, item), style.dpi) if previews else None
+            if pdf_path is not None:
+                pdf_pages.append((image, item))
             if printer is None:
-                _report(on_progress, Progress(index, len(items), label, "preview", png))
+                status = "in PDF" if pdf_is_print else "preview"
+                _report(on_progress, Progress(index, len(items), label, status, png))
                 continue
             try:
                 print_label(printer, image)
@@ -171,6 +189,12 @@ def print_pending_labels(
             # A failing device may fail to close too; that must not hide the print error.
             with contextlib.suppress(Exception):
                 printer.close()
+    if pdf_path is not None and pdf_pages:
+        save_pdf([image for image, _item in pdf_pages], pdf_path, style.dpi)
+        if pdf_is_print:
+            # Only now: a PDF that failed to write printed nothing.
+            _complete(stub, metadata, [job for _image, item in pdf_pages for job in item.job_ids])
+            printed += len(pdf_pages)
     return printed
 
 

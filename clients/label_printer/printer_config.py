@@ -1,41 +1,12 @@
-"""The --printer-config text ("file:/dev/usb/lp0") as a devices.printer config dict."""
+"""The --printer-config text ("file:/dev/usb/lp0") as a devices.printer config dict.
+
+The parser is devices.printer.spec's, shared with the receipt printer.
+"""
 
 from __future__ import annotations
 
-from typing import Any
-
-from devices.printer.transports import PrinterConfigError
+from devices.printer.spec import PrinterConfigError, parse_printer_spec
 
 __all__ = ["PrinterConfigError", "parse_printer_config"]
 
-
-def parse_printer_config(text: str) -> dict[str, Any]:
-    """file:/dev/usb/lp0, serial:/dev/ttyS0[:BAUD], network:HOST[:PORT], usb:VID:PID, dummy."""
-    kind, _, rest = text.partition(":")
-    if kind == "dummy":
-        return {"type": "dummy"}
-    if not rest:
-        raise PrinterConfigError(f"{text!r} needs a device after {kind}:")
-    if kind == "file":
-        return {"type": "file", "devfile": rest}
-    if kind == "serial":
-        devfile, _, baud = rest.partition(":")
-        config: dict[str, Any] = {"type": "serial", "devfile": devfile}
-        if baud:
-            config["baudrate"] = _number(baud, text)
-        return config
-    if kind == "network":
-        host, _, port = rest.partition(":")
-        return {"type": "network", "host": host, "port": _number(port, text) if port else 9100}
-    if kind == "usb":
-        vendor, _, product = rest.partition(":")
-        if not product:
-            raise PrinterConfigError(f"{text!r}: write usb:VENDOR_ID:PRODUCT_ID")
-        return {"type": "usb", "vendor_id": vendor, "product_id": product}
-    raise PrinterConfigError(f"unknown printer kind {kind!r} in {text!r}")
-
-
-def _number(value: str, text: str) -> int:
-    if not value.isdigit():
-        raise PrinterConfigError(f"{value!r} in {text!r} is not a number")
-    return int(value)
+parse_printer_config = parse_printer_spec

@@ -1,12 +1,15 @@
 """Sell one demo basket on a store server and print its receipt to a simulated printer.
 
     python -m clients.printing --server 127.0.0.1:50051 --operator 1001 --pin 1111 \\
-        --device demo-till --out var/receipts [--width 48]
+        --device demo-till --out var/receipts [--width 48] [--printer network:127.0.0.1:9100]
 
 Logs in, opens a shift (or keeps the one the till already has), scans products found by
 catalog search, pays cash with change, and prints through the durable PrintQueue to an
 escpos Dummy printer. Writes <receipt_no>.bin (the raw ESC/POS bytes), .txt and .png
-previews into --out, so a newcomer sees real receipts without a printer.
+previews into --out, so a newcomer sees real receipts without a printer. With --printer
+(a printer spec: network:HOST[:PORT], serial:DEV[:BAUD], file:DEV, usb:VID:PID) the
+receipt goes to that printer instead, real or the simulated one of `make run DEVICES=sim`,
+which files the previews itself; the print queue then lives in --out.
 """
 
 from __future__ import annotations
@@ -32,12 +35,14 @@ from clients.printing.print_queue import PrintQueue, RunResult
 from clients.printing.printer_factory import printer_factory
 from clients.printing.receipt_layout import WIDTH_58MM, WIDTH_80MM, DrawerKick, layout_receipt
 from devices.printer.decode import decode
+from devices.printer.spec import PrinterConfigError, parse_printer_spec
 from tillpoint.v1 import (
     auth_pb2,
     auth_pb2_grpc,
     catalog_pb2,
     catalog_pb2_grpc,
     common_pb2,
+    members_pb2,
     sales_pb2,
     sales_pb2_grpc,
 )
@@ -56,9 +61,9 @@ class DemoError(Exception):
 @dataclass(frozen=True)
 class DemoResult:
     receipt_no: str
-    bin_path: Path
-    txt_path: Path
-    png_path: Path
+    bin_path: Path | None  # None: printed on a configured printer, which keeps its own
+    txt_path: Path | None
+    png_path: Path | None
 
 
 class _Till:
@@ -107,9 +112,15 @@ class _Till:
                 return product.plu
         raise DemoError(f"no product to scan found in the catalog for {query!r}")
 
-    def sell(self, codes: Sequence[str]) -> sales_pb2.Sale:
+    def sell(self, codes: Sequence[str], member_card: str = "") -> sales_pb2.Sale:
         basket_id = str(uuid.uuid4())
         self.call(self.sales.CreateBasket, sales_pb2.CreateBasketRequest(basket_id=basket_id))
+        if member_card:
+            # The member's card scanned first, as at a real till: the receipt then has
+            # the member block (points earned, balances).
+            credential = members_pb2.MemberCredential(card_no=member_card)
+            request = sales_pb2.AttachMemberRequest(basket_id=basket_id, member=credential)
+            self.call(self.sales.AttachMember, request)
         basket = None
         for code in codes:
             basket = self.call(
@@ -167,8 +178,30 @@ def print_receipt(sale: sales_pb2.Sale, out: Path, width: int) -> bytes:
     raise DemoError(f"the printer got no receipt {sale.receipt_no}")
 
 
+def print_to_printer(sale: sales_pb2.Sale, out: Path, width: int, printer: dict[str, Any]) -> None:
+    """Print the sale's receipt through a PrintQueue in ``out`` to the configured printer."""
+    with PrintQueue(out / QUEUE_FILE, printer_factory(printer), width=width) as queue:
+        queue.enqueue(sale.receipt, open_drawer=sale.open_drawer)
+        while (result := queue.run_once()) is RunResult.PRINTED:
+            pass
+        if result is RunResult.FAILED:
+            job = queue.pending()[0]
+            raise DemoError(
+                f"printing {job.receipt_no} failed, it stays queued in {out / QUEUE_FILE}: "
+                f"{job.last_error} ({job.detail})"
+            )
+
+
 def run_demo(
-    server: str, operator: str, pin: str, device: str, out: Path, width: int, timeout: float
+    server: str,
+    operator: str,
+    pin: str,
+    device: str,
+    out: Path,
+    width: int,
+    timeout: float,
+    printer: dict[str, Any] | None = None,
+    member_card: str = "",
 ) -> DemoResult:
     out.mkdir(parents=True, exist_ok=True)
     with grpc.insecure_channel(server) as channel:
@@ -176,7 +209,10 @@ def run_demo(
         till.login(operator, pin, device)
         till.ensure_shift()
         codes = [code for query, scans in DEMO_BASKET for code in [till.find_code(query)] * scans]
-        sale = till.sell(codes)
+        sale = till.sell(codes, member_card)
+    if printer is not None and printer.get("type") != "dummy":
+        print_to_printer(sale, out, width, printer)
+        return DemoResult(sale.receipt_no, None, None, None)
     raw = print_receipt(sale, out, width)
     stem = _safe_name(sale.receipt_no)
     ops = layout_receipt(sale.receipt, width=width)
@@ -210,14 +246,33 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=Path("var/receipts"))
     parser.add_argument("--width", type=int, choices=(WIDTH_58MM, WIDTH_80MM), default=WIDTH_80MM)
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds per call")
+    parser.add_argument("--member", default="", help="a member's card number to sell to")
+    parser.add_argument(
+        "--printer",
+        help="print to this printer (network:HOST[:PORT], serial:DEV[:BAUD], file:DEV, "
+        "usb:VID:PID) instead of writing the previews here",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     try:
+        printer = parse_printer_spec(args.printer) if args.printer else None
+    except PrinterConfigError as exc:
+        print(f"error: bad --printer: {exc}", file=sys.stderr)
+        return 2
+    try:
         result = run_demo(
-            args.server, args.operator, args.pin, args.device, args.out, args.width, args.timeout
+            args.server,
+            args.operator,
+            args.pin,
+            args.device,
+            args.out,
+            args.width,
+            args.timeout,
+            printer,
+            args.member,
         )
     except grpc.RpcError as exc:
         print(f"error: {exc.code().name}: {exc.details()}", file=sys.stderr)
@@ -226,10 +281,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"sold receipt {result.receipt_no}")
+    if args.printer:
+        print(f"  printed on {args.printer}")
     for label, path in (
         ("ESC/POS bytes", result.bin_path),
         ("text preview", result.txt_path),
         ("PNG preview", result.png_path),
     ):
-        print(f"  {label}: {path}")
+        if path is not None:
+            print(f"  {label}: {path}")
     return 0

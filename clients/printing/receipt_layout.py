@@ -15,6 +15,7 @@ from escpos.escpos import Escpos
 
 from clients.printing.amounts import format_fen, format_milli
 from clients.printing.columns import centre, clean, two_columns, wrap
+from clients.printing.member_section import member_rows
 from devices.printer import commands
 from tillpoint.v1 import sales_pb2
 
@@ -95,6 +96,9 @@ def layout_receipt(receipt: sales_pb2.Receipt, *, width: int) -> list[Op]:
     ops += _totals(receipt, width)
     ops.append(_rule(width))
     ops += _payments(receipt, width)
+    if receipt.HasField("member"):
+        ops.append(_rule(width))
+        ops += _member(receipt, width)
     ops += _footer(receipt, width)
     return ops
 
@@ -223,6 +227,13 @@ def _payments(receipt: sales_pb2.Receipt, width: int) -> list[Op]:
         ops += _lines("找零 Change", format_fen(receipt.change.fen), width)
     if receipt.forfeited.fen:
         ops += _lines("礼券余额不找零 Forfeited", format_fen(receipt.forfeited.fen), width)
+    return ops
+
+
+def _member(receipt: sales_pb2.Receipt, width: int) -> list[Op]:
+    ops: list[Op] = []
+    for left, right in member_rows(receipt.member, is_return=receipt.kind == "return"):
+        ops += _lines(left, right, width)
     return ops
 
 

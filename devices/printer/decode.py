@@ -6,7 +6,9 @@ cut, feed or the end of the stream is flushed as a line too), ``("cut",)``,
 
 Text inside ``FS &`` ... ``FS .`` (1C 26 ... 1C 2E) is decoded as GB18030; outside it as
 code page 437, the printer's power-on default. Styling (bold, size, alignment, fonts,
-code pages), feeds and raster images are skipped. An unknown command raises
+code pages), feeds and raster images are skipped; with ``styled=True`` a text event also
+carries the bold (ESC E) and double-size (GS !) state it printed in:
+``("text", line, bold, double)``, for a preview drawn from the bytes. An unknown command raises
 EscPosDecodeError: silently dropping it could hide a bug in the bytes we send.
 """
 
@@ -56,8 +58,11 @@ class EscPosDecodeError(ValueError):
 
 
 class _Decoder:
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes, styled: bool = False) -> None:
         self.data = data
+        self.styled = styled
+        self.bold = False
+        self.double = False
         self.pos = 0
         self.events: list[Event] = []
         self.line = bytearray()  # raw bytes of the current line, decoded per region
@@ -81,7 +86,10 @@ class _Decoder:
     def flush(self, always: bool = False) -> None:
         self.close_run()
         if self.text or always:
-            self.events.append(("text", self.text))
+            if self.styled:
+                self.events.append(("text", self.text, self.bold, self.double))
+            else:
+                self.events.append(("text", self.text))
         self.text = ""
 
     def emit(self, event: Event) -> None:
@@ -120,6 +128,10 @@ class _Decoder:
         elif cmd in (b"d", b"J"):  # print and feed
             self.take(1)
             self.flush()
+        elif cmd == b"@":
+            self.bold = self.double = False
+        elif cmd == b"E":
+            self.bold = bool(self.take(1)[0] & 1)
         elif cmd in _ESC_FIXED:
             self.take(_ESC_FIXED[cmd])
         else:
@@ -133,6 +145,8 @@ class _Decoder:
             self.emit(("cut",))
         elif cmd == b"k":
             self.barcode(self.take(1)[0])
+        elif cmd == b"!":
+            self.double = self.take(1)[0] != 0
         elif cmd == b"(":
             fn = self.take(1)
             size = int.from_bytes(self.take(2), "little")
@@ -187,6 +201,6 @@ class _Decoder:
             self.emit(("qr", self.qr_data))
 
 
-def decode(data: bytes) -> list[Event]:
+def decode(data: bytes, *, styled: bool = False) -> list[Event]:
     """Events printed by ``data`` (see the module docstring)."""
-    return _Decoder(bytes(data)).run()
+    return _Decoder(bytes(data), styled).run()

@@ -9,6 +9,12 @@
 An optional "profile" key names a python-escpos printer profile. build_printer() does no
 I/O (python-escpos opens on the first write); open_printer() opens now and turns a missing
 device into DeviceUnavailableError, so the till can say "printer offline" up front.
+spec.py reads the same configs from one line of text ("network:192.168.1.50:9100").
+
+USB: python-escpos's Usb class is imported only when a USB printer is configured, and
+building it touches no hardware; pyusb and libusb are needed only to open it, so a till
+without them (or without USB) still runs with any other transport. A missing pyusb is
+DeviceUnavailableError at open time, with what to install.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from typing import Any
 
 from escpos.escpos import Escpos
 from escpos.exceptions import Error
-from escpos.printer import Dummy, File, Network, Serial, Usb
+from escpos.printer import Dummy, File, Network, Serial
 
 from devices.errors import DeviceUnavailableError
 
@@ -70,12 +76,17 @@ def _network(config: Config, profile: str | None) -> Escpos:
 
 
 def _usb(config: Config, profile: str | None) -> Escpos:
-    if not Usb.is_usable():
-        raise DeviceUnavailableError("USB printers need pyusb and libusb (pip install pyusb)")
-    return Usb(
+    # Imported here: only a configured USB printer needs the class (and, to open, pyusb).
+    from devices.printer.usb_printer import UsbPrinter
+
+    # Endpoints only when configured: python-escpos's defaults (0x82, 0x01) fit most.
+    kwargs = {key: _usb_id(config[key]) for key in ("in_ep", "out_ep") if key in config}
+    return UsbPrinter(
         idVendor=_usb_id(_required(config, "vendor_id")),
         idProduct=_usb_id(_required(config, "product_id")),
+        timeout=int(config.get("timeout_ms", 0)),
         profile=profile,
+        **kwargs,
     )
 
 
@@ -111,8 +122,15 @@ def open_printer(config: Config) -> Escpos:
     # died): the receipt would vanish into it and count as printed.
     if config.get("type") == "file" and not os.path.exists(str(config.get("devfile", ""))):
         raise DeviceUnavailableError(f"printer device {config.get('devfile')!r} is missing")
+    if config.get("type") == "usb" and not printer.is_usable():
+        raise DeviceUnavailableError(
+            "USB printers need pyusb (pin it in requirements.txt) and libusb-1.0-0 (apt)"
+        )
     try:
         printer.open()
     except (Error, OSError) as exc:  # DeviceNotFoundError is an Error
+        raise DeviceUnavailableError(f"printer {dict(config)} cannot be opened: {exc}") from exc
+    except ValueError as exc:
+        # pyusb without a libusb backend raises NoBackendError, a ValueError.
         raise DeviceUnavailableError(f"printer {dict(config)} cannot be opened: {exc}") from exc
     return printer

@@ -7,7 +7,7 @@ import getpass
 import sys
 from pathlib import Path
 
-from store_server.cli import appliance_cmds, member_cmds, stock_cmds
+from store_server.cli import appliance_cmds, hq_cmds, member_cmds, report_cmds, stock_cmds
 from store_server.clock import SystemClock
 from store_server.config import Config, ConfigError, load_config
 from store_server.db import migrate
@@ -242,6 +242,8 @@ def build_parser() -> argparse.ArgumentParser:
     appliance_cmds.register(sub)  # backup, restore, doctor
     stock_cmds.register(sub)  # stock, stocktake
     member_cmds.register(sub)  # member
+    report_cmds.register(sub)  # report
+    hq_cmds.register(sub)  # hq status
     return p
 
 

@@ -170,3 +170,7 @@ class ChangeLogEntry(Base):
     key: Mapped[str] = mapped_column(String(120))
     payload: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # The payload's format version (HQ refuses what it cannot read yet).
+    schema_version: Mapped[int] = mapped_column(Integer, server_default="1")
+    # The seq of the first row of the same unit of work: HQ never gets half of one.
+    txn: Mapped[int] = mapped_column(Integer, server_default="0")

@@ -28,6 +28,12 @@ log = logging.getLogger(__name__)
 _CHANGES = ChangeLogEntry.__table__
 _COUNTERS = Counter.__table__
 _BUMP = "UPDATE counters SET value = value + 1 WHERE name = ? RETURNING value"
+# The next seq of the change log. Its seq is a plain rowid (max + 1) taken
+# under the write lock that BEGIN IMMEDIATE holds until commit, so seqs are in
+# commit order and have no gaps (a rolled-back seq is taken again).
+_NEXT_SEQ = "SELECT COALESCE(MAX(seq), 0) + 1 FROM change_log"
+# Version of the change rows' payload format; HQ reads every version up to its own.
+CHANGE_SCHEMA_VERSION = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +55,7 @@ class UnitOfWork:
     now: datetime
     _after_commit: list[Callable[[], None]] = field(default_factory=list)
     _on_rollback: list[Callable[[], None]] = field(default_factory=list)
+    _txn: int = 0  # seq of this unit's first change-log row (0: none yet)
 
     def audit(
         self,
@@ -70,19 +77,23 @@ class UnitOfWork:
         )
 
     def change(self, kind: str, key: str, payload: dict[str, object]) -> None:
-        """Record a change for HQ replication, in this transaction."""
-        fast.insert_rows(
-            self.conn,
-            _CHANGES,
-            [
-                {
-                    "kind": kind,
-                    "key": key,
-                    "at": self.now,
-                    "payload": json.dumps(payload, ensure_ascii=False, sort_keys=True, default=str),
-                }
-            ],
-        )
+        """Record a change for HQ replication, in this transaction.
+
+        Every row of one unit of work carries the seq of its first row (`txn`),
+        so the HQ link ships the unit whole or not at all.
+        """
+        row: dict[str, object] = {
+            "kind": kind,
+            "key": key,
+            "at": self.now,
+            "payload": json.dumps(payload, ensure_ascii=False, sort_keys=True, default=str),
+            "schema_version": CHANGE_SCHEMA_VERSION,
+        }
+        if not self._txn:
+            self._txn = int(fast.execute(self.conn, _NEXT_SEQ)[0][0])
+            row["seq"] = self._txn
+        row["txn"] = self._txn
+        fast.insert_rows(self.conn, _CHANGES, [row])
 
     def next_value(self, counter: str) -> int:
         """Increment a named counter; gap-free because it rolls back with the transaction."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import configparser
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -85,7 +86,11 @@ def test_hq_units_use_the_hq_link_entry_points(installed: tuple[Path, Path]) -> 
     agent = _unit(dest, "tillpoint-hq-link.service")["Service"]["ExecStart"]
     server = _unit(dest, "tillpoint-hq.service")["Service"]["ExecStart"]
     assert agent.startswith(f"{prefix}/venv/bin/python -m hq_link.agent ")
-    assert server.startswith(f"{prefix}/venv/bin/python -m hq_link.server ")
+    assert server.startswith(f"{prefix}/venv/bin/python -m hq_link.hq ")
+    # The modules the units run exist (a renamed entry point fails here, not in a store).
+    for command in (agent, server):
+        module = command.split(" -m ")[1].split()[0]
+        assert importlib.util.find_spec(f"{module}.__main__") is not None, module
     timer = _unit(dest, "tillpoint-backup.timer")["Timer"]
     assert timer["Persistent"] == "true"
 

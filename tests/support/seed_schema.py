@@ -76,6 +76,8 @@ def _value(table: str, column: str, declared: str, pk: int, i: int) -> Any:
         return f'{{"seed": {i}}}'
     if kind.startswith(("NUMERIC", "FLOAT", "REAL")):
         return i + 0.5
+    if kind == "BLOB":
+        return f"{table}.{column}.{i}".encode()
     if kind.startswith("VARCHAR"):
         width = int(kind[kind.index("(") + 1 : -1])
         text = f"{i}{column}"

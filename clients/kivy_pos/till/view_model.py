@@ -1,0 +1,91 @@
+"""What the till's screens show, as plain text values built from the server's answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from clients.kivy_pos.till.amounts import quantity_text, yuan
+from clients.kivy_pos.till.texts import Texts
+from tillpoint.v1 import sales_pb2
+
+
+class Screen(StrEnum):
+    LOGIN = "login"
+    SELL = "sell"
+    TENDER = "tender"
+
+
+@dataclass(frozen=True)
+class LineRow:
+    """One basket line: its discounts explained ('会员价 -0.20'), amounts in yuan text."""
+
+    number: int
+    line_id: str
+    name: str
+    quantity: str
+    unit_price: str
+    amount: str
+    adjustments: tuple[str, ...]
+    selected: bool
+
+
+@dataclass(frozen=True)
+class TillView:
+    """Everything the Kivy layer shows; it reads this and nothing else."""
+
+    screen: Screen
+    operator: str
+    prompt: str
+    entry: str
+    message: str
+    banner: str
+    lines: tuple[LineRow, ...] = ()
+    item_count: str = "0"
+    subtotal: str = "0.00"
+    discount: str = "0.00"
+    total: str = "0.00"
+    member: str = ""
+    due: str = "0.00"
+    paid: str = "0.00"
+    remaining: str = "0.00"
+    change: str = "0.00"
+    tender_kind: str = ""
+    payments: tuple[str, ...] = ()
+    done: str = ""
+    quick: tuple[tuple[str, str], ...] = ()  # (action, amount text) of quick cash buttons
+
+
+def line_rows(basket: sales_pb2.Basket | None, selected: int) -> tuple[LineRow, ...]:
+    if basket is None:
+        return ()
+    return tuple(
+        LineRow(
+            number=i + 1,
+            line_id=line.line_id,
+            # A case barcode sells a pack: say so, or 66.00 for one cola looks wrong.
+            name=f"{line.name}（{line.pack_factor}{line.unit}装）"
+            if line.pack_factor > 1
+            else line.name,
+            quantity=quantity_text(line.quantity.milli, weighed=line.weighed, unit=line.unit),
+            unit_price=yuan(line.unit_price.fen),
+            amount=yuan(line.net_amount.fen),
+            adjustments=tuple(f"{a.name} {yuan(a.amount.fen)}" for a in line.adjustments),
+            selected=i == selected,
+        )
+        for i, line in enumerate(basket.lines)
+    )
+
+
+def member_badge(basket: sales_pb2.Basket | None, texts: Texts) -> str:
+    if basket is None or not basket.HasField("member") or not basket.member.member_id:
+        return ""
+    m = basket.member
+    return texts(
+        "member_badge",
+        name=m.name,
+        phone=m.masked_phone,
+        tier=m.tier_name,
+        points=m.points,
+        stored=yuan(m.stored_value.fen),
+    )

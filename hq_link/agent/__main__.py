@@ -1,0 +1,47 @@
+"""`python -m hq_link.agent --config /etc/tillpoint/hq_link.toml`: ship the
+store's change log to HQ until stopped (SIGTERM/SIGINT)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+
+from hq_link.agent.config import load_agent_config
+from hq_link.agent.outbox import StoreOutbox
+from hq_link.agent.shipper import Shipper
+from store_server.config import ConfigError
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(
+        prog="python -m hq_link.agent", description="Tillpoint HQ link agent"
+    )
+    p.add_argument("--config", required=True, help="hq_link.toml")
+    p.add_argument("--log-level", default="INFO")
+    args = p.parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stdout,
+    )
+    try:
+        config = load_agent_config(args.config)
+        outbox = StoreOutbox(config.database)
+    except (ConfigError, FileNotFoundError) as exc:
+        print(f"hq_link.agent: {exc}", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        Shipper(config, outbox).run(stop)
+    finally:
+        outbox.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,201 @@
+"""The agent's loop: ask HQ where it stands, then push batches in seq order.
+
+HQ's cursor is the truth: after every (re)connect the agent asks for it and
+resumes after it, so a crash between HQ's acknowledgement and the local record
+loses nothing and ships nothing twice (a resent batch would be acknowledged
+without being applied anyway). The local record (`store_meta`) is written only
+after HQ acknowledged, for `storectl hq status` and `storectl doctor`.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import grpc
+from grpc_status import rpc_status
+
+from hq_link.agent.config import AgentConfig
+from hq_link.agent.outbox import ChangeRow, StoreOutbox
+from tillpoint.hq.v1 import replication_pb2, replication_pb2_grpc
+
+log = logging.getLogger("hq_link.agent")
+MAX_MESSAGE = 256 * 1024 * 1024
+
+
+def to_request(
+    store_id: str, after: int, rows: list[ChangeRow]
+) -> replication_pb2.PushBatchRequest:
+    """A batch covering seqs after+1 .. the last row's seq."""
+    return replication_pb2.PushBatchRequest(
+        store_id=store_id,
+        first_seq=after + 1,
+        last_seq=rows[-1].seq,
+        rows=[
+            replication_pb2.ChangeRow(
+                seq=r.seq,
+                txn=r.txn,
+                kind=r.kind,
+                key=r.key,
+                payload_json=r.payload_json,
+                at=r.at,
+                schema_version=r.schema_version,
+            )
+            for r in rows
+        ],
+    )
+
+
+def expected_seq(err: grpc.RpcError) -> int | None:
+    """The seq HQ expects, from a SEQUENCE_GAP refusal."""
+    status = rpc_status.from_call(err)  # type: ignore[arg-type]
+    for packed in status.details if status is not None else ():
+        gap = replication_pb2.SequenceGap()
+        if packed.Unpack(gap):
+            return gap.expected_seq
+    return None
+
+
+class Shipper:
+    def __init__(
+        self,
+        config: AgentConfig,
+        outbox: StoreOutbox,
+        *,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        channel_factory: Callable[[str], grpc.Channel] | None = None,
+    ) -> None:
+        self.config = config
+        self.outbox = outbox
+        self._now = now
+        # The mTLS slice swaps this for grpc.secure_channel with the store's certificate.
+        self._channel_factory = channel_factory or (
+            lambda target: grpc.insecure_channel(
+                target,
+                options=[
+                    ("grpc.max_send_message_length", MAX_MESSAGE),
+                    ("grpc.max_receive_message_length", MAX_MESSAGE),
+                ],
+            )
+        )
+        self.cursor = 0
+        self._connected = False
+        self._last_lag_log = 0.0
+
+    def run(self, stop: threading.Event) -> None:
+        backoff = self.config.backoff_initial_seconds
+        while not stop.is_set():
+            channel = self._channel_factory(self.config.hq)
+            try:
+                self._session(replication_pb2_grpc.ReplicationServiceStub(channel), stop)
+            except grpc.RpcError as err:
+                if self._connected:  # the link was up: start backing off afresh
+                    backoff = self.config.backoff_initial_seconds
+                    self._connected = False
+                code = err.code()  # type: ignore[attr-defined]
+                if code == grpc.StatusCode.FAILED_PRECONDITION:
+                    # HQ's cursor is not where we thought (HQ restored from a
+                    # backup?): ask again and resend from where it stands.
+                    why = err.details()  # type: ignore[attr-defined]
+                    log.warning("HQ refused the batch: %s; resuming from HQ's cursor", why)
+                    stop.wait(self.config.backoff_initial_seconds)
+                else:
+                    wait = min(backoff, self.config.backoff_max_seconds)
+                    wait *= 0.5 + random.random() / 2  # no thundering herd of stores
+                    log.warning(
+                        "HQ link down (%s: %s); retry in %.1f s; %s",
+                        code.name if code else "?",
+                        err.details(),  # type: ignore[attr-defined]
+                        wait,
+                        self._lag_text(),
+                    )
+                    stop.wait(wait)
+                    backoff = min(backoff * 2, self.config.backoff_max_seconds)
+            except sqlite3.Error as exc:
+                # Busy past its timeout, or not yet upgraded by the store server.
+                log.error(
+                    "store database %s: %s; retry in %.0f s",
+                    self.outbox.path,
+                    exc,
+                    self.config.backoff_max_seconds,
+                )
+                stop.wait(self.config.backoff_max_seconds)
+            finally:
+                channel.close()
+
+    def _session(
+        self, stub: replication_pb2_grpc.ReplicationServiceStub, stop: threading.Event
+    ) -> None:
+        timeout = self.config.rpc_timeout_seconds
+        answer = stub.GetCursor(
+            replication_pb2.GetCursorRequest(store_id=self.config.store_id), timeout=timeout
+        )
+        self._connected = True
+        local = self.outbox.shipped_seq()
+        self.cursor = answer.acked_seq
+        last = self.outbox.lag(self._now(), self.cursor).last_seq
+        if self.cursor > last:
+            # A store database restored from a backup numbers new changes again
+            # from below HQ's cursor: HQ would take them for duplicates. Needs a
+            # store incarnation id (a later slice); until then, say it loudly.
+            log.error(
+                "HQ has seq %d of store %s but its change log ends at seq %d: "
+                "was the store database restored from a backup?",
+                self.cursor,
+                self.config.store_id,
+                last,
+            )
+        if self.cursor != local:
+            if self.cursor < local:
+                log.warning(
+                    "HQ has seq %d only, the store recorded %d as shipped: resending",
+                    self.cursor,
+                    local,
+                )
+            self.outbox.record_shipped(self.cursor)
+        log.info(
+            "connected to HQ at %s as store %s, resuming after seq %d",
+            self.config.hq,
+            self.config.store_id,
+            self.cursor,
+        )
+        self._log_lag(force=True)
+        while not stop.is_set():
+            rows = self.outbox.read_after(self.cursor, self.config.batch_rows)
+            if not rows:
+                self._log_lag()
+                stop.wait(self.config.poll_seconds)
+                continue
+            request = to_request(self.config.store_id, self.cursor, rows)
+            reply = stub.PushBatch(request, timeout=timeout)
+            if reply.quarantined_rows:
+                log.warning(
+                    "HQ quarantined %d row(s) of seq %d..%d",
+                    reply.quarantined_rows,
+                    request.first_seq,
+                    request.last_seq,
+                )
+            self.cursor = max(self.cursor, reply.acked_seq)
+            self.outbox.record_shipped(self.cursor)
+            self._log_lag()
+
+    def _log_lag(self, force: bool = False) -> None:
+        if not force and time.monotonic() - self._last_lag_log < self.config.lag_log_seconds:
+            return
+        self._last_lag_log = time.monotonic()
+        log.info("%s", self._lag_text())
+
+    def _lag_text(self) -> str:
+        try:
+            lag = self.outbox.lag(self._now(), self.cursor)
+        except sqlite3.Error as exc:
+            return f"lag unknown ({exc})"
+        return (
+            f"lag: {lag.rows} rows, {lag.seconds:.1f} s "
+            f"(HQ has seq {lag.shipped_seq} of {lag.last_seq})"
+        )

@@ -1,0 +1,212 @@
+"""The HQ server and the agent as real processes, and what the tests compare."""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import grpc
+from sqlalchemy import create_engine, text
+
+from tests.support.process import REPO, free_port
+from tillpoint.hq.v1 import replication_pb2, replication_pb2_grpc
+
+STORE = "S01"
+
+
+def _drain(proc: subprocess.Popen[str], sink: list[str]) -> None:
+    for line in proc.stdout or ():
+        sink.append(line)
+
+
+class HqProcess:
+    """`python -m hq_link.hq` on one fixed port and database; kill and restart."""
+
+    def __init__(self, database_url: str, port: int = 0) -> None:
+        self.database_url = database_url
+        self.port = port or free_port()
+        self.proc: subprocess.Popen[str] | None = None
+        self.output: list[str] = []
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30) -> None:
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "hq_link.hq",
+                "--listen",
+                self.address,
+                "--database",
+                self.database_url,
+                "--log-level",
+                "WARNING",
+            ],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()  # type: ignore[union-attr]
+            if not line:
+                break
+            self.output.append(line)
+            if re.search(r"hq listening on ", line):
+                threading.Thread(target=_drain, args=(self.proc, self.output), daemon=True).start()
+                return
+        self.kill()
+        raise AssertionError("HQ did not start:\n" + "".join(self.output[-30:]))
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=30)
+
+
+class AgentProcess:
+    """`python -m hq_link.agent --config ...` for one store database."""
+
+    def __init__(self, directory: Path, store_db: Path, hq_address: str, batch_rows: int = 50):
+        self.config = directory / "hq_link.toml"
+        self.config.write_text(
+            "[hq_link]\n"
+            f'hq = "{hq_address}"\n'
+            f"batch_rows = {batch_rows}\n"
+            "poll_seconds = 0.05\n"
+            "backoff_initial_seconds = 0.05\n"
+            "backoff_max_seconds = 0.5\n"
+            "lag_log_seconds = 0.5\n"
+            "rpc_timeout_seconds = 5\n",
+            encoding="utf-8",
+        )
+        self.store_db = store_db
+        self.proc: subprocess.Popen[str] | None = None
+        self.output: list[str] = []
+
+    def start(self) -> None:
+        env = {**os.environ, "TILLPOINT_DATABASE": str(self.store_db), "TILLPOINT_STORE_ID": STORE}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "hq_link.agent", "--config", str(self.config)],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        threading.Thread(target=_drain, args=(self.proc, self.output), daemon=True).start()
+
+    def kill(self) -> None:
+        """SIGKILL: the agent dies wherever it is."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=30)
+
+    def stop(self) -> int:
+        if self.proc is None:
+            return 0
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        return self.proc.wait(timeout=30)
+
+    @property
+    def log(self) -> str:
+        return "".join(self.output)
+
+
+def store_changes(store_db: Path) -> list[tuple[int, str, str]]:
+    conn = sqlite3.connect(store_db)
+    try:
+        return conn.execute("SELECT seq, kind, key FROM change_log ORDER BY seq").fetchall()
+    finally:
+        conn.close()
+
+
+def store_sale_ids(store_db: Path) -> set[str]:
+    conn = sqlite3.connect(store_db)
+    try:
+        return {r[0] for r in conn.execute("SELECT sale_id FROM sales")}
+    finally:
+        conn.close()
+
+
+def shipped_seq(store_db: Path) -> int:
+    conn = sqlite3.connect(store_db)
+    try:
+        row = conn.execute(
+            "SELECT value FROM store_meta WHERE key = 'hq_link.shipped_seq'"
+        ).fetchone()
+        return int(row[0]) if row else 0
+    finally:
+        conn.close()
+
+
+def hq_cursor(address: str, store_id: str = STORE) -> int:
+    with grpc.insecure_channel(address) as channel:
+        stub = replication_pb2_grpc.ReplicationServiceStub(channel)
+        return stub.GetCursor(
+            replication_pb2.GetCursorRequest(store_id=store_id), timeout=5
+        ).acked_seq
+
+
+def wait_replicated(address: str, store_db: Path, agent: AgentProcess, timeout: float = 30) -> int:
+    """Wait until HQ's cursor reaches the store's last change; returns it."""
+    last = store_changes(store_db)[-1][0]
+    deadline = time.monotonic() + timeout
+    seen = -1
+    while time.monotonic() < deadline:
+        try:
+            seen = hq_cursor(address)
+        except grpc.RpcError:
+            seen = -1
+        if seen >= last:
+            return seen
+        time.sleep(0.1)
+    raise AssertionError(f"HQ at seq {seen}, store at {last}; agent log:\n{agent.log[-3000:]}")
+
+
+def hq_rows(database_url: str, sql: str, **params: object) -> list[tuple]:
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(text(sql), params)]
+    finally:
+        engine.dispose()
+
+
+def assert_hq_has_everything_once(database_url: str, store_db: Path) -> None:
+    """Every change row of the store at HQ exactly once; every sale exactly once."""
+    store = store_changes(store_db)
+    hq = hq_rows(
+        database_url,
+        "SELECT seq, kind, key FROM hq_changes WHERE store_id = :s "
+        "UNION ALL SELECT seq, kind, key FROM hq_quarantine WHERE store_id = :s ORDER BY 1",
+        s=STORE,
+    )
+    assert hq == store, f"HQ has {len(hq)} rows, the store {len(store)}"
+    sales = hq_rows(
+        database_url, "SELECT doc_id FROM hq_sales WHERE store_id = :s AND kind = 'sale'", s=STORE
+    )
+    sale_rows = hq_rows(
+        database_url,
+        "SELECT key, count(*) FROM hq_changes WHERE store_id = :s AND kind = 'sale' GROUP BY key",
+        s=STORE,
+    )
+    assert sorted(s for (s,) in sales) == sorted(store_sale_ids(store_db))
+    assert all(n == 1 for _, n in sale_rows)
+    assert len(sale_rows) == len(sales)

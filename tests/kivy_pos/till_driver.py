@@ -1,0 +1,241 @@
+"""Runs the real till app in this process's window and drives it like a cashier.
+
+Started as a subprocess under Xvfb by tests/kivy_pos/scenario.py:
+    python -m tests.kivy_pos.till_driver --server HOST:PORT --out DIR
+It taps the PIN pad (touch events), types scans like a keyboard wedge (key
+events), presses F-keys, takes screenshots and writes what every screen
+showed (the texts of its widget tree) to DIR/result.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+from clients.kivy_pos.till import kivy_setup
+from clients.kivy_pos.till.keys import ENTER, F1
+
+MEMBER = "13800138000*246810"
+
+
+def login_steps() -> list[tuple]:
+    return [
+        *[("tap", d) for d in "1001"],
+        ("key", ENTER),
+        *[("tap", d) for d in "1111"],
+        ("tap", "Enter 确认"),
+        ("type", "500"),  # the opening float
+        ("key", ENTER),
+        ("expect", "sell"),
+    ]
+
+
+def outage(codes: dict[str, str]) -> list[tuple]:
+    """The server goes away during tender (the test stops it between the signals)."""
+    return [
+        *login_steps(),
+        ("type", f"2*{codes['sprite_can']}"),
+        ("key", ENTER),
+        ("key", F1 + 11),  # F12: total
+        ("expect", "tender"),
+        ("signal", "stop-the-server"),
+        ("await", "server-stopped"),
+        ("type", "10"),
+        ("key", ENTER),
+        ("shot", "offline"),
+        ("signal", "offline-shown"),
+        ("await", "server-started"),
+        ("until", "sold"),  # the till's retry timer commits on its own
+        ("shot", "offline_done"),
+    ]
+
+
+def scenario(codes: dict[str, str]) -> list[tuple]:
+    """The cashier's steps: ('tap', text), ('type', text), ('key', code), ('shot', name),
+    ('expect', screen): the scenario stops with an error when the till is elsewhere;
+    ('signal', name) writes a file for the test, ('await', name) waits for the test's."""
+    return [
+        *[("tap", d) for d in "1001"],
+        ("key", ENTER),
+        ("tap", "1"),
+        ("tap", "1"),
+        ("shot", "login"),
+        ("tap", "1"),
+        ("tap", "1"),
+        ("tap", "Enter 确认"),
+        ("type", "500"),  # the opening float
+        ("key", ENTER),
+        ("expect", "sell"),
+        ("key", F1 + 1),  # F2: member
+        ("type", MEMBER),
+        ("key", ENTER),
+        ("type", codes["coke_can"]),
+        ("key", ENTER),
+        ("type", f"3*{codes['sprite_can']}"),
+        ("key", ENTER),
+        ("type", codes["coke_case"]),
+        ("key", ENTER),
+        ("type", "0.5*1001"),  # 500 g of apples by PLU
+        ("key", ENTER),
+        ("shot", "sell"),
+        ("key", F1 + 11),  # F12: total, to tender
+        ("expect", "tender"),
+        ("shot", "tender"),
+        ("type", "100"),
+        ("key", ENTER),
+        ("shot", "tender_done"),
+    ]
+
+
+def texts_of(widget) -> list[str]:
+    """Every non-empty label text under a widget, in tree order (what is on screen)."""
+    from kivy.uix.label import Label
+
+    found = [widget.text] if isinstance(widget, Label) and widget.text else []
+    for child in reversed(widget.children):
+        found.extend(texts_of(child))
+    return found
+
+
+def find_button(widget, text: str):
+    from kivy.uix.button import Button
+
+    if isinstance(widget, Button) and widget.text == text:
+        return widget
+    for child in widget.children:
+        hit = find_button(child, text)
+        if hit is not None:
+            return hit
+    return None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--server", required=True)
+    parser.add_argument("--out", required=True, type=Path)
+    parser.add_argument("--codes", required=True, help="JSON: the barcodes to scan")
+    parser.add_argument("--scenario", default="sale", choices=["sale", "outage"])
+    args = parser.parse_args()
+    kivy_setup.configure(1024, 768)
+
+    from kivy.clock import Clock
+    from kivy.core.window import Window
+    from kivy.tests.common import UnitTestTouch
+
+    from clients.kivy_pos.client import StoreClient
+    from clients.kivy_pos.till.kivy_app import TillApp
+    from clients.kivy_pos.till.presenter import TillPresenter
+
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    client = StoreClient(args.server, "till-01")
+    app = TillApp(TillPresenter(client))
+    steps = {"sale": scenario, "outage": outage}[args.scenario](json.loads(args.codes))
+    result: dict = {"screens": {}, "shots": {}, "ok": False}
+
+    def current():
+        return app.manager.current_screen
+
+    def tap(text: str) -> None:
+        button = find_button(current(), text)
+        if button is None:
+            raise LookupError(f"no button {text!r} on {current().name}")
+        x, y = button.to_window(*button.center)
+        touch = UnitTestTouch(x, y)
+        touch.touch_down()
+        touch.touch_up()
+
+    def press(keycode: int, text: str = "") -> None:
+        Window.dispatch("on_key_down", keycode, 0, text or None, [])
+        if text:
+            Window.dispatch("on_textinput", text)
+        Window.dispatch("on_key_up", keycode, 0)
+
+    def shoot(name: str) -> None:
+        result["screens"][name] = texts_of(current())
+        made = Window.screenshot(name=str(out / f"{name}.png"))
+        final = out / f"{name}.png"
+        Path(made).replace(final)
+        result["shots"][name] = str(final)
+
+    def expect(screen: str) -> None:
+        p = app.presenter
+        if p.screen.value != screen:
+            raise AssertionError(f"expected {screen}, the till shows {p.screen.value}: {p.message}")
+
+    def signal(name: str) -> None:
+        (out / name).touch()
+
+    waited = {"since": 0.0}
+
+    def waiting(done: bool, what: str) -> bool:
+        """True while still waiting; fails after 20 s."""
+        if done:
+            waited["since"] = 0.0
+            return False
+        waited["since"] = waited["since"] or time.monotonic()
+        if time.monotonic() - waited["since"] > 20:
+            raise TimeoutError(f"waited 20 s for {what}")
+        return True
+
+    actions: dict[str, Callable] = {
+        "expect": expect,
+        "signal": signal,
+        "await": lambda name: waiting((out / name).exists(), name),
+        "until": lambda _what: waiting(app.presenter.last_sale is not None, "the sale"),
+        "tap": tap,
+        "type": lambda text: [press(ord(ch), ch) for ch in text],
+        "key": press,
+        "shot": shoot,
+    }
+
+    def finish(ok: bool, error: str = "") -> None:
+        result["ok"], result["error"] = ok, error
+        (out / "result.json").write_text(json.dumps(result, ensure_ascii=False, indent=1))
+        app.stop()
+
+    def run_step(_dt: float) -> None:
+        if not app.idle:  # the till is still at the last input: wait, as a cashier does
+            Clock.schedule_once(run_step, 0.05)
+            return
+        try:
+            if not steps:
+                finish(True)
+                return
+            kind, arg = steps[0]
+            if actions[kind](arg) is True:  # still waiting: the same step again soon
+                Clock.schedule_once(run_step, 0.1)
+                return
+            steps.pop(0)
+            p = app.presenter
+            result.setdefault("trace", []).append([kind, str(arg), p.screen.value, p.entry])
+            # Two frames for kv to lay out what the step changed before the next one.
+            Clock.schedule_once(run_step, 0.1)
+        except Exception:
+            trace = "\n".join(" ".join(step) for step in result.get("trace", []))
+            finish(False, f"{traceback.format_exc()}\nsteps done:\n{trace}")
+
+    frames = {"drawn": 0}
+
+    def start_when_laid_out(_dt: float) -> None:
+        # A tap lands where the button is; before the first layouts it is nowhere.
+        seven = find_button(app.root, "7") if app.root else None
+        frames["drawn"] = frames["drawn"] + 1 if seven and tuple(seven.size) != (100, 100) else 0
+        if frames["drawn"] >= 5:
+            Clock.schedule_once(run_step, 0.2)
+        else:
+            Clock.schedule_once(start_when_laid_out, 0.1)
+
+    Clock.schedule_once(start_when_laid_out, 0.2)
+    app.run()
+    client.close()
+    sys.exit(0 if result["ok"] else 1)
+
+
+if __name__ == "__main__":
+    main()
