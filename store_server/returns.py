@@ -94,20 +94,20 @@ class Returns:
             day = self._shifts.today()
             if shift_repo.day_is_closed(conn, day):
                 raise FailedPrecondition(f"business day {day} is closed", reason="DAY_CLOSED")
+            sale: sale_effects.SaleRefund | None = None
             if receipt_no:
-                original, lines, refunds, payments = self._with_receipt(conn, receipt_no, items)
+                sale, lines, refunds, payments = self._with_receipt(conn, receipt_no, items)
             else:
-                original = None
                 lines, refunds, payments = self._without_receipt(conn, items)
+            original = receipt_no if sale is not None else None
             total = sum(refunds)
             member = None
-            if original:
-                # Before this return's rows exist: it reads what earlier returns refunded.
+            if sale is not None:
                 member = sale_effects.apply_return(
                     uow,
                     self._cfg,
                     return_id=return_id,
-                    sale_id=self._sale_id(conn, original),
+                    sale=sale,
                     refund_fen=total,
                     payments=payments,
                     today=now.astimezone(self._cfg.zone).date(),
@@ -165,7 +165,7 @@ class Returns:
                 insert(ReturnDoc).values(
                     return_id=return_id,
                     receipt_no=number,
-                    original_sale_id=self._sale_id(conn, original) if original else None,
+                    original_sale_id=sale.sale_id if sale is not None else None,
                     business_day=day,
                     shift_id=shift.shift_id,
                     device_id=who.device_id,
@@ -227,10 +227,6 @@ class Returns:
             )
             uow.change("return", return_id, {"receipt": receipt.to_json()})
         return receipt, True
-
-    @staticmethod
-    def _sale_id(conn: Connection, receipt_no: str) -> str:
-        return conn.execute(select(Sale.sale_id).where(Sale.receipt_no == receipt_no)).scalar_one()
 
     def _with_receipt(self, conn: Connection, receipt_no: str, items: list[ReturnItem]):
         sale = conn.execute(select(Sale.sale_id).where(Sale.receipt_no == receipt_no)).first()
@@ -306,11 +302,22 @@ class Returns:
         now_parts = allocate(after_total, weights)
         before_parts = allocate(refunded_before, weights)
         merged: dict[tuple[str, str], int] = defaultdict(int)
+        # Per tender: what it paid and what earlier returns gave back to it.
+        tenders: dict[tuple[str, str], tuple[int, int]] = {}
         for p, a, b in zip(pays, now_parts, before_parts, strict=True):
             kind = "cash" if p.kind in CASH_LIKE else p.kind
-            merged[(kind, "" if kind == "cash" else p.reference)] += a - b
+            key = (kind, "" if kind == "cash" else p.reference)
+            merged[key] += a - b
+            paid, prior = tenders.get(key, (0, 0))
+            tenders[key] = (paid + p.applied_fen, prior + b)
         payments = [(k, amount, ref) for (k, ref), amount in merged.items() if amount]
-        return receipt_no, lines, refunds, payments
+        refund_of = sale_effects.SaleRefund(
+            sale_id=sale.sale_id,
+            total_fen=sum(weights),
+            refunded_before_fen=refunded_before,
+            tenders=tenders,
+        )
+        return refund_of, lines, refunds, payments
 
     def _without_receipt(self, conn: Connection, items: list[ReturnItem]):
         lines, refunds = [], []

@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection
-
 from store_server.config import Config
 from store_server.db.database import Database
 from store_server.db.unit_of_work import Actor, unit_of_work
@@ -142,8 +140,3 @@ def _check_member_pin(
         raise Unauthenticated("wrong phone number or member PIN", reason="BAD_MEMBER_PIN")
     return fresh
 
-
-def member_of_conn(conn: Connection, member_id: str) -> MemberRow:
-    member = records.require(conn, member_id)
-    check_active(member)
-    return member

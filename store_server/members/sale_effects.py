@@ -15,13 +15,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, select
 
 from store_server.config import Config
 from store_server.db import fast
 from store_server.db.basket_repo import StoredLine
 from store_server.db.member_models import CountCardRow, CountCardUse, MemberCoupon, SaleMember
-from store_server.db.sales_models import ReturnDoc, ReturnPayment, Sale, SalePayment
 from store_server.db.unit_of_work import UnitOfWork
 from store_server.domain.allocation import allocate, share
 from store_server.domain.errors import FailedPrecondition, InvalidArgument, NotFound
@@ -192,8 +191,9 @@ def apply_sale(
     earned = points_rules.earn_points(
         earn_lines, tier_multiplier_bp=tier.points_multiplier_bp, rules=rules
     )
+    points_before_earning = member.points - redeemed  # negative: owed from a return
     if earned:
-        _earn(uow, config, member, earned, source, today)
+        _earn(uow, config, member.member_id, earned, points_before_earning, source, today)
     records.add_to_balances(conn, member_id, spend_fen=earn_base)
     new_tier = tier_after(
         config.members.tiers,
@@ -228,15 +228,15 @@ def apply_sale(
             }
         ],
     )
-    after = records.require(conn, member_id)
+    # The balances as the ledger entries above moved them (no second read).
     return ReceiptMember(
         member_id=member_id,
         masked_phone=mask_phone(member.phone),
         tier_name=new_tier.name,
         points_earned=earned,
         points_redeemed=redeemed,
-        points_balance=after.points,
-        stored_value_fen=after.stored_value_fen,
+        points_balance=points_before_earning + earned,
+        stored_value_fen=member.stored_value_fen - sv_paid - sv_bonus,
         upgraded_to=upgraded,
     )
 
@@ -244,8 +244,9 @@ def apply_sale(
 def _earn(
     uow: UnitOfWork,
     config: Config,
-    member: records.MemberRow,
+    member_id: str,
     points: int,
+    balance_before: int,
     source: Source,
     today: date,
 ) -> None:
@@ -254,13 +255,13 @@ def _earn(
     entry = ledger.earn(
         uow,
         config.store_id,
-        member.member_id,
+        member_id,
         points,
         source,
         today=today,
         expires_on=points_rules.lot_expiry(today, rules),
     )
-    owed = max(-records.require(uow.conn, member.member_id).points + points, 0)
+    owed = max(-balance_before, 0)
     if owed:
         # The lot keeps only what is left once the debt is paid.
         ledger.take_from_lots(uow, [(entry, min(owed, points))])
@@ -315,32 +316,37 @@ def _redeem_coupons(
 # -- returns ---------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class SaleRefund:
+    """What the return already worked out about the sale it refunds."""
+
+    sale_id: str
+    total_fen: int  # what the sale's tenders paid
+    refunded_before_fen: int  # by earlier returns of this sale
+    # (kind, reference) as the refund payments name them -> (paid, refunded before)
+    tenders: dict[tuple[str, str], tuple[int, int]]
+
+
 def apply_return(
     uow: UnitOfWork,
     config: Config,
     *,
     return_id: str,
-    sale_id: str,
+    sale: SaleRefund,
     refund_fen: int,
     payments: Sequence[tuple[str, int, str]],
     today: date,
 ) -> ReceiptMember | None:
-    """Reverse the member side of a sale for this return (before its rows are written)."""
+    """Reverse the member side of a sale for this return."""
     conn = uow.conn
-    sm = conn.execute(select(SaleMember).where(SaleMember.sale_id == sale_id)).first()
+    sm = conn.execute(select(SaleMember).where(SaleMember.sale_id == sale.sale_id)).first()
     if sm is None:
         return None
     store = config.store_id
     source = Source("return", return_id)
     member = records.require(conn, sm.member_id)
-    total = int(conn.execute(select(Sale.total_fen).where(Sale.sale_id == sale_id)).scalar_one())
-    before = int(
-        conn.execute(
-            select(func.coalesce(func.sum(ReturnDoc.refund_fen), 0)).where(
-                ReturnDoc.original_sale_id == sale_id
-            )
-        ).scalar_one()
-    )
+    total = sale.total_fen
+    before = sale.refunded_before_fen
     after = before + refund_fen
     detail = json.loads(sm.detail)
 
@@ -364,13 +370,9 @@ def apply_return(
     records.add_to_balances(conn, member.member_id, spend_fen=-spend_back)
 
     # Member tenders are refunded to where they came from, in proportion.
-    applied = _applied(conn, sale_id)
-    refunded = _refunded_by_tender(conn, sale_id)
     given_back = 0
     for kind, amount, ref in payments:
-        key = (kind, ref if kind == TenderKind.COUNT_CARD else "")
-        paid = applied.get(key, 0)
-        prior = refunded.get(key, 0)
+        paid, prior = sale.tenders[(kind, ref)]
         if kind == TenderKind.STORED_VALUE:
             sv_total = sm.sv_paid_fen + sm.sv_bonus_fen
             back_paid = share(sm.sv_paid_fen, prior + amount, sv_total) - share(
@@ -406,7 +408,7 @@ def apply_return(
         for coupon_id in json.loads(sm.coupons):
             conn.execute(
                 MemberCoupon.__table__.update()
-                .where(MemberCoupon.coupon_id == coupon_id, MemberCoupon.sale_id == sale_id)
+                .where(MemberCoupon.coupon_id == coupon_id, MemberCoupon.sale_id == sale.sale_id)
                 .values(status="issued", sale_id=None)
             )
             uow.change("member_coupon", coupon_id, {"status": "issued", "return_id": return_id})
@@ -421,27 +423,3 @@ def apply_return(
         stored_value_fen=after_member.stored_value_fen,
     )
 
-
-def _applied(conn: Connection, sale_id: str) -> dict[tuple[str, str], int]:
-    out: dict[tuple[str, str], int] = {}
-    for kind, ref, amount in conn.execute(
-        select(SalePayment.kind, SalePayment.reference, SalePayment.applied_fen).where(
-            SalePayment.sale_id == sale_id
-        )
-    ):
-        key = (kind, ref if kind == TenderKind.COUNT_CARD else "")
-        out[key] = out.get(key, 0) + amount
-    return out
-
-
-def _refunded_by_tender(conn: Connection, sale_id: str) -> dict[tuple[str, str], int]:
-    out: dict[tuple[str, str], int] = {}
-    for kind, ref, amount in conn.execute(
-        select(ReturnPayment.kind, ReturnPayment.reference, func.sum(ReturnPayment.amount_fen))
-        .join(ReturnDoc, ReturnDoc.return_id == ReturnPayment.return_id)
-        .where(ReturnDoc.original_sale_id == sale_id)
-        .group_by(ReturnPayment.kind, ReturnPayment.reference)
-    ):
-        key = (kind, ref if kind == TenderKind.COUNT_CARD else "")
-        out[key] = out.get(key, 0) + int(amount)
-    return out
