@@ -3,46 +3,34 @@
 from __future__ import annotations
 
 import os
-import re
 import sqlite3
-import subprocess
-import sys
-import threading
 import time
 from pathlib import Path
 
 import grpc
 from sqlalchemy import create_engine, text
 
-from tests.support.process import REPO, free_port
+from tests.support.process import ChildProcess, free_port
 from tillpoint.hq.v1 import replication_pb2, replication_pb2_grpc
 
 STORE = "S01"
 
 
-def _drain(proc: subprocess.Popen[str], sink: list[str]) -> None:
-    for line in proc.stdout or ():
-        sink.append(line)
-
-
-class HqProcess:
+class HqProcess(ChildProcess):
     """`python -m hq_link.hq` on one fixed port and database; kill and restart."""
 
     def __init__(self, database_url: str, port: int = 0) -> None:
+        super().__init__()
         self.database_url = database_url
         self.port = port or free_port()
-        self.proc: subprocess.Popen[str] | None = None
-        self.output: list[str] = []
 
     @property
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 30) -> None:
-        self.proc = subprocess.Popen(
+        self._spawn(
             [
-                sys.executable,
-                "-m",
                 "hq_link.hq",
                 "--listen",
                 self.address,
@@ -51,38 +39,17 @@ class HqProcess:
                 "--log-level",
                 "WARNING",
             ],
-            cwd=REPO,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
+            ready=r"hq listening on ",
+            timeout=timeout,
+            what="HQ",
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()  # type: ignore[union-attr]
-            if not line:
-                break
-            self.output.append(line)
-            if re.search(r"hq listening on ", line):
-                threading.Thread(target=_drain, args=(self.proc, self.output), daemon=True).start()
-                return
-        self.kill()
-        raise AssertionError("HQ did not start:\n" + "".join(self.output[-30:]))
-
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=30)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=30)
 
 
-class AgentProcess:
+class AgentProcess(ChildProcess):
     """`python -m hq_link.agent --config ...` for one store database."""
 
     def __init__(self, directory: Path, store_db: Path, hq_address: str, batch_rows: int = 50):
+        super().__init__()
         self.config = directory / "hq_link.toml"
         self.config.write_text(
             "[hq_link]\n"
@@ -96,37 +63,10 @@ class AgentProcess:
             encoding="utf-8",
         )
         self.store_db = store_db
-        self.proc: subprocess.Popen[str] | None = None
-        self.output: list[str] = []
 
     def start(self) -> None:
         env = {**os.environ, "TILLPOINT_DATABASE": str(self.store_db), "TILLPOINT_STORE_ID": STORE}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "hq_link.agent", "--config", str(self.config)],
-            cwd=REPO,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        threading.Thread(target=_drain, args=(self.proc, self.output), daemon=True).start()
-
-    def kill(self) -> None:
-        """SIGKILL: the agent dies wherever it is."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=30)
-
-    def stop(self) -> int:
-        if self.proc is None:
-            return 0
-        if self.proc.poll() is None:
-            self.proc.terminate()
-        return self.proc.wait(timeout=30)
-
-    @property
-    def log(self) -> str:
-        return "".join(self.output)
+        self._spawn(["hq_link.agent", "--config", str(self.config)], env=env)
 
 
 def store_changes(store_db: Path) -> list[tuple[int, str, str]]:
