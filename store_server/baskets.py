@@ -108,11 +108,7 @@ class Baskets:
         """The basket priced now; with `conn` (a commit), the member is read fresh there."""
         member = brief = None
         if stored.member_id and self._members is not None:
-            if conn is not None:
-                member = self._members.context(stored.member_id, stored.coupons, conn=conn)
-            else:
-                member = self._members.context(stored.member_id, stored.coupons)
-                brief = self._members.get(stored.member_id)[1]
+            member, brief = self._members.for_basket(stored.member_id, stored.coupons, conn=conn)
         priced = price_basket(
             line_inputs(stored.lines),
             member=member,

@@ -75,26 +75,30 @@ class MemberBook:
                 self._members[member_id] = found
         return found
 
-    def context(
+    def for_basket(
         self,
         member_id: str,
         coupons: tuple[tuple[str, str], ...],
         *,
         conn: Connection | None = None,
-    ) -> MemberContext:
-        """The pricing context; with `conn`, read fresh in that transaction (a commit)."""
+    ) -> tuple[MemberContext, MemberBrief]:
+        """The pricing context and the screen's brief of a basket's member.
+
+        From memory on a scan; with `conn` (a commit), read fresh in that transaction.
+        """
         if conn is not None:
-            base = self._entry(records.require(conn, member_id))[0]
+            base, brief = self._entry(records.require(conn, member_id))
         else:
-            base = self.get(member_id)[0]
+            base, brief = self.get(member_id)
         if not coupons:
-            return base
-        return MemberContext(
+            return base, brief
+        context = MemberContext(
             member_id=base.member_id,
             tier_discount_bp=base.tier_discount_bp,
             card_discount_bp=base.card_discount_bp,
             coupons=tuple(self._coupon(cid, text) for cid, text in coupons),
         )
+        return context, brief
 
     def _coupon(self, coupon_id: str, definition: str) -> Promotion:
         with self._lock:
