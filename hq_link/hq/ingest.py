@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import StatementError
 
 from hq_link.hq import tables
+from hq_link.hq.projectors import PROJECTORS, ProjectionError
 
 log = logging.getLogger(__name__)
 
@@ -240,7 +241,7 @@ class Ingest:
         try:
             with conn.begin_nested():
                 self._insert_good(conn, store_id, good, now)
-        except (StatementError, UnicodeError) as exc:
+        except (StatementError, UnicodeError, ProjectionError) as exc:
             # Something the checks missed: find the rows the database refuses,
             # one savepoint each, and quarantine them with its words.
             log.warning("store %s: batch insert failed (%s); row by row", store_id, _why(exc))
@@ -252,7 +253,7 @@ class Ingest:
                     with conn.begin_nested():
                         self._insert_good(conn, store_id, [ch], now)
                     good.append(ch)
-                except (StatementError, UnicodeError) as row_exc:
+                except (StatementError, UnicodeError, ProjectionError) as row_exc:
                     refused.append(_Checked(ch.row, reason=f"database refused it: {_why(row_exc)}"))
             bad += refused
         if bad:
@@ -315,3 +316,5 @@ class Ingest:
                     for ch in docs
                 ],
             )
+        for project in PROJECTORS:
+            project(conn, self._insert, store_id, good)

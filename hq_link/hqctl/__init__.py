@@ -1,0 +1,1 @@
+"""hqctl: the HQ operator's command line."""

@@ -1,0 +1,5 @@
+import sys
+
+from hq_link.hqctl.main import main
+
+sys.exit(main())
