@@ -78,7 +78,14 @@ labels: system-deps $(GEN_STAMP)
 # screen (TILL_ARGS="--size 1920x1080 --lang en" for others) ...
 TILL_ARGS ?=
 till: system-deps $(GEN_STAMP)
-	$(BIN)/python -m clients.kivy_pos.till --server 127.0.0.1:50051 --device till-01 $(TILL_ARGS)
+	$(BIN)/python -m clients.kivy_pos.till --server 127.0.0.1:50051 --device till-01 \
+	  $(if $(DEVICES),--printer network:$(SIM_PRINTER)) $(TILL_ARGS)
+
+# The handheld stocktake counter (480x800) against the same local store server; its
+# counts wait in var/counter-queue.db until the server has taken them.
+.PHONY: counter
+counter: system-deps $(GEN_STAMP)
+	$(BIN)/python -m clients.kivy_pos.counter --server 127.0.0.1:50051 --device hh-01 $(COUNTER_ARGS)
 
 # ... and PNGs of its screens in docs/screenshots/: a throwaway store, the till
 # in a real window under Xvfb driven like a cashier (tests/kivy_pos/scenario.py).
@@ -87,9 +94,10 @@ screenshots: system-deps $(GEN_STAMP)
 
 # The HQ server for a demo (SQLite in var/hq.db) on 127.0.0.1:50061; a store ships
 # to it with `python -m hq_link.agent --config <hq_link.toml>` (README: HQ link).
+# Plaintext for the demo only (--insecure); a chain runs it with mTLS (hq.toml).
 .PHONY: hq
 hq: $(GEN_STAMP)
-	exec $(BIN)/python -m hq_link.hq --listen 127.0.0.1:50061 --database sqlite:///var/hq.db
+	exec $(BIN)/python -m hq_link.hq --listen 127.0.0.1:50061 --database sqlite:///var/hq.db --insecure
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -120,6 +128,18 @@ test: system-deps $(GEN_STAMP)
 
 bench: $(GEN_STAMP)
 	$(BIN)/python -m bench.run_all
+
+# The soak (README: Soak): SOAK_TILLS tills and SOAK_HANDHELDS handhelds against
+# one store server for SOAK_SECONDS, the hq_link agent replicating to a local HQ
+# (SQLite; SOAK_HQ_DATABASE=<SQLAlchemy URL> for PostgreSQL); var/soak/summary.json.
+SOAK_SECONDS ?= 600
+SOAK_TILLS ?= 30
+SOAK_HANDHELDS ?= 3
+SOAK_HQ_DATABASE ?=
+.PHONY: soak
+soak: $(GEN_STAMP)
+	$(BIN)/python -m soak --seconds $(SOAK_SECONDS) --tills $(SOAK_TILLS) \
+	  --handhelds $(SOAK_HANDHELDS) $(if $(SOAK_HQ_DATABASE),--hq-database $(SOAK_HQ_DATABASE))
 
 clean:
 	rm -rf gen .pytest_cache .ruff_cache

@@ -7,6 +7,8 @@ import sys
 from bench import (
     catalog_bench,
     grpc_modes,
+    hq_bench,
+    kivy_scan_bench,
     members_bench,
     pricing_bench,
     reports_bench,
@@ -24,6 +26,8 @@ def main() -> int:
         "stocktake": stock_bench.run(),
         "members (1,000,000)": members_bench.run(),
         "reports (300,000 lines)": reports_bench.run(),
+        "till scan (Kivy, Xvfb)": kivy_scan_bench.run(),
+        "HQ link": hq_bench.run(),
     }
     print("\n== summary")
     for name, ok in results.items():

@@ -1,7 +1,8 @@
 """The HQ link: each store's change log up to HQ (`hq_link.agent`) and the HQ
 server that applies it (`hq_link.hq`).
 
-Later slices (seams left for them): mTLS between agent and HQ
-(`hq_link.hq.identity`), master data down, one-card member balances across
-stores, reconciliation of HQ's totals against the stores' Z reports.
+mTLS between agent and HQ: the chain's CA and certificates in `hq_link.security`
+(`hqctl ca|cert`), the store-acts-only-as-itself rule in `hq_link.hq.identity`.
+Later slices (seams left for them): master data down, one-card member balances
+across stores, reconciliation of HQ's totals against the stores' Z reports.
 """

@@ -20,6 +20,7 @@ from store_server.config import Config
 from store_server.db import migrate
 from store_server.db.database import Database
 from store_server.db.group_commit import GroupCommitter
+from store_server.hq_apply.tiers import with_hq_tiers
 from store_server.interceptor import TillpointInterceptor
 from store_server.members.book import MemberBook
 from store_server.members.expiry_job import PointsExpiryJob
@@ -37,6 +38,7 @@ from store_server.services.sales_service import SalesService
 from store_server.services.stock_service import StockService
 from store_server.services.stocktake_service import StocktakeService
 from store_server.shifts import Shifts
+from store_server.tls import add_port
 from tillpoint.v1 import (
     auth_pb2,
     auth_pb2_grpc,
@@ -140,6 +142,7 @@ def build_server(config: Config, *, clock: Clock | None = None) -> StoreServer:
         migrate.upgrade(db)
     except Exception as exc:
         raise MigrationFailed(_migration_failure(config, db, exc)) from exc
+    config = with_hq_tiers(config, db)  # member tiers from HQ's master data, if any
     auth = Authenticator(db, clock, config.token_ttl)
     prices = PriceScheduler(db)
     health_servicer = health.HealthServicer()
@@ -151,9 +154,7 @@ def build_server(config: Config, *, clock: Clock | None = None) -> StoreServer:
     )
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="rpc"),
-        interceptors=[
-            TillpointInterceptor(auth, db, clock, on_storage_fault=monitor.report_fault)
-        ],
+        interceptors=[TillpointInterceptor(auth, db, clock, on_storage_fault=monitor.report_fault)],
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE),
             ("grpc.max_send_message_length", MAX_MESSAGE),
@@ -196,7 +197,7 @@ def build_server(config: Config, *, clock: Clock | None = None) -> StoreServer:
     reflection.enable_server_reflection(
         (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
     )
-    port = server.add_insecure_port(config.listen)
+    port = add_port(server, config)  # TLS when [server] tls_cert/tls_key are set
     if port == 0:
         db.dispose()
         raise OSError(f"cannot listen on {config.listen}")

@@ -43,6 +43,9 @@ class Config:
     workers: int = 16
     token_ttl: timedelta = timedelta(hours=12)
     grace_seconds: float = 5.0
+    # TLS on the till link: PEM certificate (chain) and key; both or neither.
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
     scale_layouts: tuple[VariableMeasureLayout, ...] = field(default=DEFAULT_LAYOUTS)
     # 抹零 on sales paid (partly) in cash: none, jiao (drop the fen), yuan.
     cash_rounding: CashRounding = CashRounding.NONE
@@ -96,6 +99,9 @@ def _from_dict(data: dict) -> Config:
             kwargs[key] = server[key]
     if "database" in server:
         kwargs["database"] = Path(server["database"])
+    for key in ("tls_cert", "tls_key"):
+        if server.get(key):
+            kwargs[key] = Path(server[key])
     if "token_ttl_minutes" in server:
         kwargs["token_ttl"] = timedelta(minutes=int(server["token_ttl_minutes"]))
     if "cash_rounding" in sales:
@@ -139,3 +145,8 @@ def _check(cfg: Config) -> None:
         raise ConfigError(f"unknown time zone {cfg.timezone!r}") from exc
     if ":" not in cfg.listen:
         raise ConfigError(f"listen {cfg.listen!r}: expected host:port")
+    if (cfg.tls_cert is None) != (cfg.tls_key is None):
+        raise ConfigError("[server] tls_cert and tls_key: give both or neither")
+    for name, path in (("tls_cert", cfg.tls_cert), ("tls_key", cfg.tls_key)):
+        if path is not None and not path.is_file():
+            raise ConfigError(f"[server] {name}: {path} is not a readable file")

@@ -145,14 +145,14 @@ class TillpointInterceptor(grpc.ServerInterceptor):
             inner = handler.unary_unary
             return grpc.unary_unary_rpc_method_handler(
                 lambda req, ctx: self._unary(method, rule, inner, req, ctx),
-                request_deserializer=handler.request_deserializer,
+                request_deserializer=_tolerant(handler.request_deserializer),
                 response_serializer=handler.response_serializer,
             )
         if handler.unary_stream is not None:
             inner = handler.unary_stream
             return grpc.unary_stream_rpc_method_handler(
                 lambda req, ctx: self._stream(method, rule, inner, req, ctx),
-                request_deserializer=handler.request_deserializer,
+                request_deserializer=_tolerant(handler.request_deserializer),
                 response_serializer=handler.response_serializer,
             )
         if handler.stream_unary is not None:
@@ -160,8 +160,8 @@ class TillpointInterceptor(grpc.ServerInterceptor):
             # like a unary call; the request is the iterator of messages.
             inner = handler.stream_unary
             return grpc.stream_unary_rpc_method_handler(
-                lambda reqs, ctx: self._unary(method, rule, inner, reqs, ctx),
-                request_deserializer=handler.request_deserializer,
+                lambda reqs, ctx: self._unary(method, rule, inner, _decoded(reqs), ctx),
+                request_deserializer=_tolerant(handler.request_deserializer),
                 response_serializer=handler.response_serializer,
             )
         # Bidirectional streams: none yet.
@@ -180,6 +180,7 @@ class TillpointInterceptor(grpc.ServerInterceptor):
         started = time.perf_counter()
         principal = None
         try:
+            _refuse_undecodable(request)
             principal = self._admit(method, rule, context, request)
             response = inner(request, context)
         except Exception as exc:
@@ -201,6 +202,7 @@ class TillpointInterceptor(grpc.ServerInterceptor):
     ) -> Iterator[Any]:
         principal = None
         try:
+            _refuse_undecodable(request)
             principal = self._admit(method, rule, context, request)
             yield from inner(request, context)
         except Exception as exc:
@@ -331,3 +333,47 @@ def _already_aborted(context: grpc.ServicerContext) -> bool:
         return context.code() is not None
     except (AttributeError, NotImplementedError):
         return False
+
+
+class _Undecodable:
+    """Request bytes that are no valid message: bad UTF-8 in a string, truncated, garbage."""
+
+    __slots__ = ("problem",)
+
+    def __init__(self, problem: str) -> None:
+        self.problem = problem
+
+
+def _tolerant(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+    """Decode like `deserializer`, but hand an undecodable request on as _Undecodable.
+
+    gRPC answers a deserializer's exception with INTERNAL ("Exception
+    deserializing request!"); a client's bad bytes are its error, so the call
+    is refused with INVALID_ARGUMENT by _refuse_undecodable instead.
+    """
+    if deserializer is None:
+        return None
+
+    def decode(data: bytes) -> Any:
+        try:
+            return deserializer(data)
+        except Exception as exc:  # DecodeError, or upb's UTF-8 check
+            return _Undecodable(f"{type(exc).__name__}: {exc}")
+
+    return decode
+
+
+def _refuse_undecodable(request: Any) -> None:
+    if isinstance(request, _Undecodable):
+        raise e.InvalidArgument(
+            "request",
+            "is not a valid message (bad encoding or invalid UTF-8 text)",
+            reason="UNDECODABLE_REQUEST",
+        )
+
+
+def _decoded(requests: Iterator[Any]) -> Iterator[Any]:
+    """A client stream's messages; an undecodable one fails the call there."""
+    for request in requests:
+        _refuse_undecodable(request)
+        yield request

@@ -29,6 +29,12 @@ class MembersConfig:
     # The birthday coupon issued in the member's birthday month.
     birthday_coupon_fen: int = 2_000
     birthday_coupon_min_spend_fen: int = 5_000
+    # Offline floor limits (ARCHITECTURE §11): while the store cannot reach HQ, a
+    # member registered at another store spends stored value only up to these.
+    offline_floor_limit_fen: int = 20_000  # per member per business day
+    offline_store_limit_fen: int = 500_000  # the store's total per business day
+    offline_after_seconds: int = 120  # no contact with HQ for longer: offline
+    offline_max_seconds: int = 72 * 3600  # unreachable for longer: no offline spending
 
 
 def members_from_dict(data: dict) -> MembersConfig:
@@ -44,6 +50,10 @@ def members_from_dict(data: dict) -> MembersConfig:
             "photo_max_bytes",
             "birthday_coupon_fen",
             "birthday_coupon_min_spend_fen",
+            "offline_floor_limit_fen",
+            "offline_store_limit_fen",
+            "offline_after_seconds",
+            "offline_max_seconds",
         ):
             if key in data:
                 kwargs[key] = int(data[key])
@@ -83,4 +93,9 @@ def members_from_dict(data: dict) -> MembersConfig:
     cfg = MembersConfig(**kwargs)
     if cfg.points.redeem_points_per_yuan <= 0 or cfg.max_topup_fen <= 0:
         raise MembersConfigError("[members]: redeem rate and top-up limit must be positive")
+    if (
+        min(cfg.offline_floor_limit_fen, cfg.offline_store_limit_fen) < 0
+        or min(cfg.offline_after_seconds, cfg.offline_max_seconds) <= 0
+    ):
+        raise MembersConfigError("[members]: offline limits 0 or more, offline seconds positive")
     return cfg

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import datetime
 
 from sqlalchemy import func, insert, select, update
@@ -21,6 +22,9 @@ from store_server.db.models import LabelJob, PriceChange
 from store_server.db.unit_of_work import Actor, UnitOfWork, unit_of_work
 
 log = logging.getLogger(__name__)
+# How often the server looks for changes scheduled by another process.
+RECHECK_SECONDS = 1.0
+_NEXT_DUE = select(func.min(PriceChange.effective_at)).where(PriceChange.applied_at.is_(None))
 
 
 class PriceScheduler:
@@ -29,6 +33,7 @@ class PriceScheduler:
         self._lock = threading.Lock()
         self._next_due: datetime | None = None
         self._loaded = False
+        self._checked = time.monotonic()
 
     def note_scheduled(self, effective_at: datetime) -> None:
         """A change was committed for `effective_at`: wake up for it."""
@@ -40,16 +45,30 @@ class PriceScheduler:
         """Cheap unless a change is due: then apply every due change."""
         with self._lock:
             if self._loaded and (self._next_due is None or now < self._next_due):
-                return
+                if time.monotonic() - self._checked < RECHECK_SECONDS:
+                    return
+                self._checked = time.monotonic()
+                recheck = True
+            else:
+                recheck = False
+        if recheck:
+            # Another process (the HQ link agent) may have scheduled a change.
+            with self._db.read() as conn:
+                next_due = conn.execute(_NEXT_DUE).scalar()
+            with self._lock:
+                if next_due is None or now < next_due:
+                    if self._next_due is None or (
+                        next_due is not None and next_due < self._next_due
+                    ):
+                        self._next_due = next_due
+                    return
         self.apply_due(now)
 
     def apply_due(self, now: datetime) -> int:
         """Apply all changes with effective_at <= now; returns how many."""
         with unit_of_work(self._db, Actor.system("price-scheduler"), now) as uow:
             applied = apply_due_in(uow)
-            next_due = uow.conn.execute(
-                select(func.min(PriceChange.effective_at)).where(PriceChange.applied_at.is_(None))
-            ).scalar()
+            next_due = uow.conn.execute(_NEXT_DUE).scalar()
         with self._lock:
             self._next_due, self._loaded = next_due, True
         if applied:

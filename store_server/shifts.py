@@ -8,6 +8,7 @@ from datetime import date
 
 from sqlalchemy import Connection
 
+from store_server import close_figures
 from store_server.auth import Principal
 from store_server.clock import Clock
 from store_server.config import Config
@@ -195,7 +196,13 @@ class Shifts:
             uow.change(
                 "shift.close",
                 shift.shift_id,
-                {"expected_cash_fen": report.expected_cash_fen, "counted_cash_fen": counted_fen},
+                {
+                    "expected_cash_fen": report.expected_cash_fen,
+                    "counted_cash_fen": counted_fen,
+                    # The Z report as printed, for HQ's reconciliation.
+                    "business_day": shift.business_day,
+                    "z": close_figures.figures_payload(report.figures),
+                },
             )
             closed = shift_repo.get(uow.conn, shift.shift_id)
         return ShiftReport(
@@ -219,7 +226,24 @@ class Shifts:
                 )
             if not shift_repo.day_is_closed(uow.conn, day):
                 shift_repo.set_day(uow.conn, day, closed_at=uow.now, closed_by=who.operator_id)
-                uow.change("day.close", day, {"day": day})
+                # The day's figures as the store closed them, for HQ's reconciliation.
+                uow.change(
+                    "day.close",
+                    day,
+                    {
+                        "day": day,
+                        "figures": close_figures.figures_payload(
+                            shift_repo.figures(uow.conn, day=day)
+                        ),
+                        "ledger": close_figures.day_ledger(
+                            uow.conn,
+                            self._cfg.store_id,
+                            day,
+                            self._cfg.zone,
+                            self._cfg.business_day_cutover_hour,
+                        ),
+                    },
+                )
             return True, shift_repo.figures(uow.conn, day=day)
 
     def reopen_day(

@@ -10,6 +10,8 @@ import sys
 import threading
 
 from hq_link.agent.config import load_agent_config
+from hq_link.agent.masterdata_pull import MasterDataPull, settings
+from hq_link.agent.member_pull import MemberPull, pull_seconds
 from hq_link.agent.outbox import StoreOutbox
 from hq_link.agent.shipper import Shipper
 from store_server.config import ConfigError
@@ -36,6 +38,13 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    # One card (一卡通): other stores' member changes down, on a thread of its own.
+    pull = MemberPull(config, every_seconds=pull_seconds(args.config))
+    threading.Thread(target=pull.run, args=(stop,), name="member-pull", daemon=True).start()
+    # Master data down (products, prices, promotions, ...), on a thread of its own.
+    md_every, md_zone = settings(args.config)
+    md_pull = MasterDataPull(config, zone=md_zone, every_seconds=md_every)
+    threading.Thread(target=md_pull.run, args=(stop,), name="masterdata-pull", daemon=True).start()
     try:
         Shipper(config, outbox).run(stop)
     finally:

@@ -2,15 +2,22 @@
 
 ```toml
 [hq_link]
-hq = "hq.example.internal:50061"        # the HQ server (plaintext until mTLS)
+hq = "hq.example.internal:50061"        # the HQ server
 store_config = "/etc/tillpoint/store.toml"  # store id and database come from it
+tls_cert = "/etc/tillpoint/hq-link/S01.pem" # this store's certificate (hqctl cert store)
+tls_key = "/etc/tillpoint/hq-link/S01.key"  # its private key (0600)
+ca_cert = "/etc/tillpoint/hq-link/ca.pem"   # the chain's CA: HQ's certificate must chain to it
+server_name = ""            # the name to check in HQ's certificate, if not the host of `hq`
+# insecure = true           # plaintext instead of mTLS: a demo HQ (`make hq`) only
 batch_rows = 500            # rows per batch (a transaction is never split)
 poll_seconds = 0.5          # how often to look for new rows when idle
 backoff_max_seconds = 30    # longest wait between reconnects after link loss
 lag_log_seconds = 60        # how often the lag is logged while nothing changes
 ```
 TILLPOINT_DATABASE and TILLPOINT_STORE_ID override the store config as they do
-for the store server; TILLPOINT_HQ overrides `hq`.
+for the store server; TILLPOINT_HQ overrides `hq`. mTLS is required unless
+`insecure = true`: the certificate's CN must be the store id, or HQ refuses
+every batch (PERMISSION_DENIED).
 """
 
 from __future__ import annotations
@@ -20,7 +27,10 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from hq_link.security.tls import ClientTls
 from store_server.config import ConfigError, load_config
+
+TLS_KEYS = ("tls_cert", "tls_key", "ca_cert")
 
 
 @dataclass(frozen=True)
@@ -34,6 +44,8 @@ class AgentConfig:
     backoff_max_seconds: float = 30.0
     lag_log_seconds: float = 60.0
     rpc_timeout_seconds: float = 30.0
+    # None: plaintext (`insecure = true`, or an AgentConfig built in-process).
+    tls: ClientTls | None = None
 
 
 def load_agent_config(path: Path | str, env: dict[str, str] | None = None) -> AgentConfig:
@@ -68,4 +80,42 @@ def load_agent_config(path: Path | str, env: dict[str, str] | None = None) -> Ag
             numbers[key] = value
     if "batch_rows" in numbers:
         numbers["batch_rows"] = int(numbers["batch_rows"])
-    return AgentConfig(store_id=store.store_id, database=store.database, hq=str(hq), **numbers)
+    return AgentConfig(
+        store_id=store.store_id,
+        database=store.database,
+        hq=str(hq),
+        tls=_client_tls(path, section),
+        **numbers,
+    )
+
+
+def _client_tls(path: Path | str, section: dict) -> ClientTls | None:
+    """The store's mTLS files; plaintext only when `insecure = true` says so."""
+    insecure = section.get("insecure", False)
+    if not isinstance(insecure, bool):
+        raise ConfigError("[hq_link] insecure: true or false")
+    given = {k: section[k] for k in TLS_KEYS if section.get(k)}
+    if insecure:
+        if given:
+            raise ConfigError(
+                f"{path}: [hq_link] insecure = true and {', '.join(given)}: choose one"
+            )
+        return None
+    missing = [k for k in TLS_KEYS if k not in given]
+    if missing:
+        raise ConfigError(
+            f"{path}: [hq_link] {', '.join(missing)} not set: mTLS needs tls_cert, tls_key "
+            "and ca_cert (`hqctl cert store`); insecure = true for a demo HQ only"
+        )
+    for key, value in given.items():
+        if not isinstance(value, str) or not Path(value).is_file():
+            raise ConfigError(f"[hq_link] {key} {value!r}: no such file")
+    server_name = section.get("server_name", "")
+    if not isinstance(server_name, str):
+        raise ConfigError("[hq_link] server_name: a host name")
+    return ClientTls(
+        cert=Path(given["tls_cert"]),
+        key=Path(given["tls_key"]),
+        ca_cert=Path(given["ca_cert"]),
+        server_name=server_name,
+    )

@@ -90,6 +90,11 @@ class StoreOutbox:
             cursor.close()
         return [_row(r) for r in rows]
 
+    def last_seq(self) -> int:
+        """The newest change row's seq (0 for none): seqs have no gaps, so the
+        rows after HQ's cursor are this minus the cursor, without counting them."""
+        return int(self._conn.execute("SELECT COALESCE(MAX(seq), 0) FROM change_log").fetchone()[0])
+
     def shipped_seq(self) -> int:
         row = self._conn.execute(
             "SELECT value FROM store_meta WHERE key = ?", (SHIPPED_KEY,)

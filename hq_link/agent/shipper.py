@@ -20,8 +20,12 @@ from datetime import UTC, datetime
 import grpc
 from grpc_status import rpc_status
 
+from hq_link.agent.channel import hq_channel
 from hq_link.agent.config import AgentConfig
+from hq_link.agent.link_state import LinkRecorder
 from hq_link.agent.outbox import ChangeRow, StoreOutbox
+from hq_link.agent.progress import CatchUp
+from hq_link.security.tls import TlsConfigError
 from tillpoint.hq.v1 import replication_pb2, replication_pb2_grpc
 
 log = logging.getLogger("hq_link.agent")
@@ -73,24 +77,34 @@ class Shipper:
         self.config = config
         self.outbox = outbox
         self._now = now
-        # The mTLS slice swaps this for grpc.secure_channel with the store's certificate.
-        self._channel_factory = channel_factory or (
-            lambda target: grpc.insecure_channel(
-                target,
-                options=[
-                    ("grpc.max_send_message_length", MAX_MESSAGE),
-                    ("grpc.max_receive_message_length", MAX_MESSAGE),
-                ],
-            )
+        # mTLS with the store's certificate unless the config says insecure.
+        self._channel_factory = channel_factory or (lambda target: hq_channel(target, config.tls))
+        # Last contact and last error, where `storectl doctor` reads them.
+        self.link = LinkRecorder(
+            outbox.path,
+            hq=config.hq,
+            tls_cert=config.tls.cert if config.tls is not None else None,
+            now=now,
         )
         self.cursor = 0
         self._connected = False
         self._last_lag_log = 0.0
+        # A backlog of a few batches is normal under load; a catch-up is more.
+        self._catch_up = CatchUp(
+            threshold_rows=max(1000, 4 * config.batch_rows),
+            every_seconds=min(5.0, config.lag_log_seconds),
+        )
 
     def run(self, stop: threading.Event) -> None:
         backoff = self.config.backoff_initial_seconds
         while not stop.is_set():
-            channel = self._channel_factory(self.config.hq)
+            try:
+                channel = self._channel_factory(self.config.hq)
+            except TlsConfigError as exc:  # a certificate file gone or unreadable
+                log.error("HQ link: %s; retry in %.0f s", exc, self.config.backoff_max_seconds)
+                self._record_error(str(exc))
+                stop.wait(self.config.backoff_max_seconds)
+                continue
             try:
                 self._session(replication_pb2_grpc.ReplicationServiceStub(channel), stop)
             except grpc.RpcError as err:
@@ -98,6 +112,9 @@ class Shipper:
                     backoff = self.config.backoff_initial_seconds
                     self._connected = False
                 code = err.code()  # type: ignore[attr-defined]
+                self._record_error(
+                    f"{code.name if code else '?'}: {err.details()}"  # type: ignore[attr-defined]
+                )
                 if code == grpc.StatusCode.FAILED_PRECONDITION:
                     # HQ's cursor is not where we thought (HQ restored from a
                     # backup?): ask again and resend from where it stands.
@@ -136,6 +153,7 @@ class Shipper:
             replication_pb2.GetCursorRequest(store_id=self.config.store_id), timeout=timeout
         )
         self._connected = True
+        self._record(self.link.connected)
         local = self.outbox.shipped_seq()
         self.cursor = answer.acked_seq
         last = self.outbox.lag(self._now(), self.cursor).last_seq
@@ -165,6 +183,10 @@ class Shipper:
             self.cursor,
         )
         self._log_lag(force=True)
+        self._catch_up.interrupted()  # a new session counts its backlog afresh
+        line = self._catch_up.begin(last - self.cursor, time.monotonic())
+        if line:
+            log.info("%s", line)
         while not stop.is_set():
             rows = self.outbox.read_after(self.cursor, self.config.batch_rows)
             if not rows:
@@ -173,6 +195,7 @@ class Shipper:
                 continue
             request = to_request(self.config.store_id, self.cursor, rows)
             reply = stub.PushBatch(request, timeout=timeout)
+            self._record(self.link.contact)
             if reply.quarantined_rows:
                 log.warning(
                     "HQ quarantined %d row(s) of seq %d..%d",
@@ -182,7 +205,23 @@ class Shipper:
                 )
             self.cursor = max(self.cursor, reply.acked_seq)
             self.outbox.record_shipped(self.cursor)
-            self._log_lag()
+            left = self.outbox.last_seq() - self.cursor
+            line = self._catch_up.shipped(len(rows), left, time.monotonic())
+            if line:
+                log.info("%s", line)
+            # The lag right after a catch-up ends (line, and no longer running).
+            self._log_lag(force=bool(line) and not self._catch_up.running)
+
+    def _record(self, write: Callable[[], None]) -> None:
+        # The state is for people reading doctor: failing to write it (the store
+        # database busy past its timeout) must not stop the shipping.
+        try:
+            write()
+        except sqlite3.Error as exc:
+            log.warning("cannot record the link's state in %s: %s", self.outbox.path, exc)
+
+    def _record_error(self, text: str) -> None:
+        self._record(lambda: self.link.error(text))
 
     def _log_lag(self, force: bool = False) -> None:
         if not force and time.monotonic() - self._last_lag_log < self.config.lag_log_seconds:

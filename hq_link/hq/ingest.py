@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Engine, Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import StatementError
 
-from hq_link.hq import tables
+from hq_link.hq import bulk_insert, tables
 from hq_link.hq.projectors import PROJECTORS, ProjectionError
 
 log = logging.getLogger(__name__)
@@ -157,6 +157,8 @@ class Ingest:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        if engine.dialect.name == "postgresql":
+            bulk_insert.install(engine)  # many-row INSERTs as COPY: a batch in few round trips
         # SQLite has no row locks: one batch at a time in this process.
         self._sqlite_lock = threading.Lock() if engine.dialect.name == "sqlite" else None
 

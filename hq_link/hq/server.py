@@ -12,8 +12,13 @@ from grpc_reflection.v1alpha import reflection
 from sqlalchemy import Engine, create_engine, event
 
 from hq_link.hq import tables
+from hq_link.hq.identity import StoreIdentityInterceptor
 from hq_link.hq.ingest import Ingest
+from hq_link.hq.masterdata import service as masterdata
+from hq_link.hq.onecard import service as onecard
 from hq_link.hq.replication_service import ReplicationService
+from hq_link.hq.reports import service as hq_reports
+from hq_link.security.tls import ServerTls
 from tillpoint.hq.v1 import replication_pb2, replication_pb2_grpc
 
 log = logging.getLogger(__name__)
@@ -59,7 +64,11 @@ class HqServer:
         self.engine.dispose()
 
 
-def build_server(database_url: str, listen: str, *, workers: int = 16) -> HqServer:
+def build_server(
+    database_url: str, listen: str, *, workers: int = 16, tls: ServerTls | None = None
+) -> HqServer:
+    """With `tls`, only clients with a certificate of the chain's CA connect and
+    each acts only as its own store; without it, plaintext (demo, in-process tests)."""
     engine = make_engine(database_url)
     tables.metadata.create_all(engine)
     server = grpc.server(
@@ -68,22 +77,32 @@ def build_server(database_url: str, listen: str, *, workers: int = 16) -> HqServ
             ("grpc.max_receive_message_length", MAX_MESSAGE),
             ("grpc.max_send_message_length", MAX_MESSAGE),
         ],
+        # Every HQ service, also those added later: a store acts only as itself.
+        interceptors=[StoreIdentityInterceptor()],
     )
     replication_pb2_grpc.add_ReplicationServiceServicer_to_server(
         ReplicationService(Ingest(engine)), server
     )
+    onecard_service = onecard.add_to_server(server, engine)  # 一卡通 pull
+    masterdata_service = masterdata.add_to_server(server, engine)  # master data down
+    reports_service = hq_reports.add_to_server(server, engine)  # owners' and HQ's reports
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
         (
             SERVICE,
+            onecard_service,
+            masterdata_service,
+            reports_service,
             health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
             reflection.SERVICE_NAME,
         ),
         server,
     )
-    # Plaintext until the mTLS slice: add_secure_port with the store CA here.
-    port = server.add_insecure_port(listen)
+    if tls is not None:
+        port = server.add_secure_port(listen, tls.credentials())
+    else:
+        port = server.add_insecure_port(listen)
     if port == 0:
         raise OSError(f"cannot listen on {listen}")
     host = listen.rsplit(":", 1)[0]

@@ -27,7 +27,14 @@ class HqctlContext:
 
 
 # Modules with register(subparsers); one line each.
-COMMAND_MODULES: list[str] = []
+COMMAND_MODULES: list[str] = [
+    "hq_link.hqctl.ca_cmds",  # ca init, cert store|server|show (mTLS)
+    "hq_link.hqctl.masterdata_cmds",  # product|price|promotion|currency|tier|operator
+    "hq_link.hqctl.onecard_cmds",  # members negative|balance (一卡通)
+    "hq_link.hqctl.reconcile_cmds",  # reconcile --date, settlement --from --to
+    "hq_link.hqctl.report_cmds",  # report summary|stores|... (consolidated)
+    "hq_link.hqctl.user_cmds",  # user add|list|remove (owners see their stores)
+]
 
 
 def _registrars() -> list[Callable[[argparse._SubParsersAction], None]]:

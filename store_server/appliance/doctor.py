@@ -15,17 +15,22 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from hq_link.agent.link_state import LinkState, read_link_state
 from store_server.appliance.storage_probe import probe_storage
 from store_server.backups.backup_info import integrity_of
 from store_server.backups.naming import list_backups
 from store_server.config import Config
 from store_server.db import migrate
+from store_server.members_config import MembersConfig
 
 CERT_WARN_DAYS = 30
 # The HQ link agent records here the last change-log seq that HQ acknowledged
 # (the contract between this check and hq_link, issue 7).
 HQ_SHIPPED_KEY = "hq_link.shipped_seq"
-HQ_LAG_WARN = timedelta(hours=1)
+# With the link up the lag is a second or two; past these, HQ's figures (and the
+# one-card balances other stores see) are stale enough for someone to look.
+HQ_LAG_WARN = timedelta(minutes=15)
+HQ_LAG_WARN_ROWS = 10_000
 
 
 class Level(enum.Enum):
@@ -43,12 +48,15 @@ class Check:
 
 
 def run_checks(cfg: Config, now: datetime) -> list[Check]:
-    checks: list[Callable[[], Check]] = [
+    checks: list[Callable[[], Check | None]] = [
         lambda: check_disk(cfg),
         lambda: check_database(cfg),
         lambda: check_backup_age(cfg, now),
         lambda: check_hq_link(cfg, now),
+        lambda: check_hq_link_agent(cfg, now),
+        lambda: check_hq_link_certificate(cfg, now),
         check_clock_sync,
+        lambda: check_qr_secret(cfg),
         *(lambda p=p: check_certificate(p, now) for p in cfg.appliance.certificates),
     ]
     if not cfg.appliance.certificates:
@@ -56,9 +64,11 @@ def run_checks(cfg: Config, now: datetime) -> list[Check]:
     results = []
     for check in checks:
         try:
-            results.append(check())
+            result = check()
         except Exception as exc:  # one broken check must not hide the others
-            results.append(Check("check", Level.FAIL, f"{type(exc).__name__}: {exc}"))
+            result = Check("check", Level.FAIL, f"{type(exc).__name__}: {exc}")
+        if result is not None:
+            results.append(result)
     return results
 
 
@@ -112,11 +122,13 @@ def check_backup_age(cfg: Config, now: datetime) -> Check:
     return Check("backup", Level.OK, detail)
 
 
-def check_hq_link(cfg: Config, now: datetime) -> Check:
-    if getattr(cfg, "hq_link", None) is None:  # the [hq_link] section comes with issue 7
-        return Check("hq_link lag", Level.INFO, "not configured")
+def _link_state(cfg: Config) -> tuple[LinkState | None, int, int, str | None]:
+    """The agent's recorded state, HQ's acknowledged seq, rows after it, the oldest's time."""
     conn = sqlite3.connect(f"file:{cfg.database}?mode=ro", uri=True, timeout=30)
     try:
+        state = read_link_state(conn)
+        if state is None:
+            return None, 0, 0, None
         row = conn.execute("SELECT value FROM store_meta WHERE key = ?", (HQ_SHIPPED_KEY,))
         shipped = int((row.fetchone() or ("0",))[0])
         pending, oldest = conn.execute(
@@ -124,11 +136,86 @@ def check_hq_link(cfg: Config, now: datetime) -> Check:
         ).fetchone()
     finally:
         conn.close()
+    return state, shipped, int(pending), oldest
+
+
+def _ago(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def check_hq_link(cfg: Config, now: datetime) -> Check:
+    """Rows and seconds the store's change log is ahead of what HQ acknowledged."""
+    state, shipped, pending, oldest = _link_state(cfg)
+    if state is None:
+        return Check("hq_link lag", Level.INFO, "not configured (no HQ link agent has run here)")
     if not pending:
-        return Check("hq_link lag", Level.OK, "every change is at HQ")
-    lag = now - datetime.fromisoformat(str(oldest)).replace(tzinfo=UTC)
-    detail = f"{pending} change(s) not yet at HQ, oldest {lag.total_seconds() / 60:.0f} min"
-    return Check("hq_link lag", Level.WARN if lag > HQ_LAG_WARN else Level.OK, detail)
+        return Check(
+            "hq_link lag", Level.OK, f"0 rows, 0 s: every change is at HQ (seq {shipped:,})"
+        )
+    lag = max(timedelta(0), now - datetime.fromisoformat(str(oldest)).replace(tzinfo=UTC))
+    detail = (
+        f"{pending:,} row(s), {_ago(lag.total_seconds())}: not yet at HQ (HQ has seq {shipped:,})"
+    )
+    if lag > HQ_LAG_WARN or pending > HQ_LAG_WARN_ROWS:
+        return Check("hq_link lag", Level.WARN, f"{detail}; is the agent running, is HQ reachable?")
+    return Check("hq_link lag", Level.OK, detail)
+
+
+def check_hq_link_agent(cfg: Config, now: datetime) -> Check | None:
+    """The agent's last contact with HQ and its last error (hq_link.agent.link_state)."""
+    conn = sqlite3.connect(f"file:{cfg.database}?mode=ro", uri=True, timeout=30)
+    try:
+        state = read_link_state(conn)
+    finally:
+        conn.close()
+    if state is None:
+        return None
+    contact = (
+        f"last contact {_ago((now - state.last_contact_at).total_seconds())} ago"
+        if state.last_contact_at
+        else "never reached HQ"
+    )
+    detail = f"{state.hq or 'HQ'}: {contact}"
+    if state.failing and state.last_error_at is not None:
+        since = _ago((now - state.last_error_at).total_seconds())
+        return Check(
+            "hq_link agent", Level.WARN, f"{detail}; failing {since} ago: {state.last_error}"
+        )
+    if "(plaintext)" in state.hq:
+        return Check("hq_link agent", Level.WARN, f"{detail}; plaintext, no mTLS (demo only)")
+    return Check("hq_link agent", Level.OK, detail)
+
+
+def check_hq_link_certificate(cfg: Config, now: datetime) -> Check | None:
+    """The agent's store certificate: HQ refuses the store once it expires."""
+    conn = sqlite3.connect(f"file:{cfg.database}?mode=ro", uri=True, timeout=30)
+    try:
+        state = read_link_state(conn)
+    finally:
+        conn.close()
+    if state is None or not state.tls_cert:
+        return None
+    path = Path(state.tls_cert)
+    if path in cfg.appliance.certificates:
+        return None  # listed in [appliance] certificates: checked there
+    return check_certificate(path, now)
+
+
+def check_qr_secret(cfg: Config) -> Check:
+    """The demo's member-QR secret is public (it is in the source): anyone could
+    forge a member's QR code. A real chain sets its own in [members] qr_secret."""
+    if cfg.members.qr_secret == MembersConfig().qr_secret:
+        return Check(
+            "member QR secret",
+            Level.WARN,
+            "the demo secret: anyone can forge member QR codes; set [members] qr_secret "
+            "(the same in every store of the chain)",
+        )
+    return Check("member QR secret", Level.OK, "the chain's own")
 
 
 def check_clock_sync(run: Callable[..., subprocess.CompletedProcess] = subprocess.run) -> Check:

@@ -51,7 +51,7 @@ def storage_fault(exc: BaseException) -> Unavailable | None:
                 return Unavailable(_FAULTS[SQLITE_FULL][1], reason=DISK_FULL)
         # SQLAlchemy keeps the DB-API exception in .orig.
         orig = getattr(current, "orig", None)
-        current = orig if isinstance(orig, BaseException) else (
-            current.__cause__ or current.__context__
+        current = (
+            orig if isinstance(orig, BaseException) else (current.__cause__ or current.__context__)
         )
     return None

@@ -61,9 +61,7 @@ def check_restorable(backup: Path, store_id: str) -> BackupInfo:
     return info
 
 
-def restore_backup(
-    backup: Path, database: Path, *, store_id: str, now: datetime
-) -> RestoreResult:
+def restore_backup(backup: Path, database: Path, *, store_id: str, now: datetime) -> RestoreResult:
     """Replace `database` by `backup` (the store server must not be running)."""
     info = check_restorable(backup, store_id)
     database.parent.mkdir(parents=True, exist_ok=True)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import sqlite3
 
 from hq_link.agent.outbox import StoreOutbox
+from store_server.appliance.doctor import check_hq_link_agent
 from store_server.clock import SystemClock
 from store_server.config import Config
 from store_server.db.database import Database
@@ -24,6 +26,13 @@ def cmd_hq_status(cfg: Config, db: Database, args: argparse.Namespace) -> int:
         print(f"lag: {lag.rows:,} change(s) not yet at HQ, oldest {lag.seconds:,.0f} s")
     else:
         print("lag: 0 changes, 0 s (every change is at HQ)")
+    try:
+        agent = check_hq_link_agent(cfg, SystemClock().now())
+    except sqlite3.Error as exc:
+        print(f"agent: state unreadable ({exc})")
+    else:
+        # HQ's address, mTLS or plaintext, last contact and any current error.
+        print(f"agent: {agent.detail}" if agent is not None else "agent: has never run here")
     return 0
 
 

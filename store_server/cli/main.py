@@ -139,8 +139,10 @@ def cmd_promotion_list(cfg: Config, db: Database, args: argparse.Namespace) -> i
     with db.read() as conn:
         for promo_id, status, definition, created_at in listing(conn, include_ended=args.all):
             data = json.loads(definition)
-            print(f"{promo_id:<24} {status:<7} {data['rule']['type']:<15} {data['name']}"
-                  f"  (since {created_at:%Y-%m-%d %H:%M} UTC)")
+            print(
+                f"{promo_id:<24} {status:<7} {data['rule']['type']:<15} {data['name']}"
+                f"  (since {created_at:%Y-%m-%d %H:%M} UTC)"
+            )
     return 0
 
 
@@ -219,9 +221,11 @@ def build_parser() -> argparse.ArgumentParser:
     cur_set.set_defaults(fn=cmd_currency_set)
     cur.add_parser("list", help="the rates").set_defaults(fn=cmd_currency_list)
     promo = sub.add_parser("promotion", help="the store's promotions").add_subparsers(
-        dest="promotion_cmd", required=True)
+        dest="promotion_cmd", required=True
+    )
     promo_create = promo.add_parser(
-        "create", help="add promotions from a JSON file (one object or a list; all or none)")
+        "create", help="add promotions from a JSON file (one object or a list; all or none)"
+    )
     promo_create.add_argument("file")
     promo_create.set_defaults(fn=cmd_promotion_create)
     promo_list = promo.add_parser("list", help="active promotions (--all: ended ones too)")

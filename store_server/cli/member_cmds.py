@@ -49,7 +49,6 @@ def _credential(db: Database, text: str) -> Credential:
     return Credential(card_no=text)
 
 
-
 def _show(m: MemberRow, members: Members) -> None:
     print(
         f"{m.member_id}  card {m.card_no}  {mask_phone(m.phone)}  {m.name}  "

@@ -10,7 +10,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from store_server.db.models import Base
@@ -109,9 +119,18 @@ class StoredValueEntry(Base):
     operator_id: Mapped[str] = mapped_column(String(16))
     device_id: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # The business day of a spend let through while HQ was unreachable (the
+    # offline floor limit, 0008_onecard); None for every other entry.
+    offline_day: Mapped[str | None] = mapped_column(String(10))
     __table_args__ = (
         Index("ix_sv_entries_member", "member_id", "created_at"),
         Index("ix_sv_entries_source", "source_id"),
+        Index(
+            "ix_sv_entries_offline",
+            "offline_day",
+            "member_id",
+            sqlite_where=text("offline_day IS NOT NULL"),
+        ),
     )
 
 

@@ -120,9 +120,7 @@ class Receipt:
         return Receipt(**data)
 
 
-_SCALARS = tuple(
-    f.name for f in fields(Receipt) if f.name not in ("lines", "payments", "member")
-)
+_SCALARS = tuple(f.name for f in fields(Receipt) if f.name not in ("lines", "payments", "member"))
 _MEMBER_FIELDS = tuple(f.name for f in fields(ReceiptMember))
 _LINE_FIELDS = tuple(f.name for f in fields(ReceiptLine) if f.name != "adjustments")
 _PAYMENT_FIELDS = tuple(f.name for f in fields(ReceiptPayment))

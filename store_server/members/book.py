@@ -3,12 +3,15 @@
 Every scan of a member's basket prices it with the member's tier and card
 discount and the coupons applied; reading the member row for each scan is
 wasted work, so the figures are cached here and dropped after every
-committed write that changes the member.
+committed write that changes the member. Other stores' changes arrive through
+the HQ link agent (another process, 一卡通), which cannot drop them: an entry
+is also read again once it is `MAX_AGE_S` old.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import Connection
@@ -36,11 +39,15 @@ class MemberBrief:
     stored_value_fen: int
 
 
+MAX_AGE_S = 5.0
+
+
 class MemberBook:
     def __init__(self, db: Database, config: Config) -> None:
         self._db = db
         self._cfg = config
-        self._members: dict[str, tuple[MemberContext, MemberBrief]] = {}
+        # member id -> (monotonic time read, context, brief)
+        self._members: dict[str, tuple[float, MemberContext, MemberBrief]] = {}
         self._coupons: dict[str, Promotion] = {}  # definitions never change
         self._lock = threading.Lock()
 
@@ -66,13 +73,15 @@ class MemberBook:
         return context, brief
 
     def get(self, member_id: str) -> tuple[MemberContext, MemberBrief]:
+        now = time.monotonic()
         with self._lock:
-            found = self._members.get(member_id)
-        if found is None:
-            with self._db.read() as conn:
-                found = self._entry(records.require(conn, member_id))
-            with self._lock:
-                self._members[member_id] = found
+            cached = self._members.get(member_id)
+        if cached is not None and now - cached[0] < MAX_AGE_S:
+            return cached[1], cached[2]
+        with self._db.read() as conn:
+            found = self._entry(records.require(conn, member_id))
+        with self._lock:
+            self._members[member_id] = (now, *found)
         return found
 
     def for_basket(

@@ -139,4 +139,3 @@ def _check_member_pin(
     if not pin_ok:
         raise Unauthenticated("wrong phone number or member PIN", reason="BAD_MEMBER_PIN")
     return fresh
-

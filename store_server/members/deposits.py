@@ -24,6 +24,7 @@ from store_server.domain.money import MAX_FEN
 from store_server.members import ledger, records
 from store_server.members.credentials import check_active
 from store_server.members.ledger import Source
+from store_server.members.offline_spend import refuse_offline_cash_out
 from store_server.members.records import MemberRow
 
 DEPOSIT_TENDERS = ("cash", "bank_card", "mobile")
@@ -162,6 +163,7 @@ def refund_stored_value(
     member = records.require(uow.conn, member_id)
     if member.stored_value_fen <= 0:
         raise FailedPrecondition("no stored value to pay back", reason="NO_BALANCE")
+    refuse_offline_cash_out(uow, config, member)  # 一卡通 while HQ is unreachable
     paid, bonus = member.sv_paid_fen, member.sv_bonus_fen
     _record(
         uow,
@@ -240,7 +242,9 @@ def sell_count_card(
         "created_at": uow.now,
     }
     uow.conn.execute(CountCardRow.__table__.insert(), values)
-    uow.change("count_card", card_id, values)
+    # Product ids are this store's own: the SKU names the product at the
+    # member's other stores (一卡通).
+    uow.change("count_card", card_id, {**values, "sku": product.sku})
     uow.audit(
         "member.count_card",
         f"member:{member_id}",

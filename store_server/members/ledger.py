@@ -58,10 +58,13 @@ def points_entry(
     *,
     lot_id: str | None = None,
     earned: bool = False,
+    lot_dates: dict[str, str] | None = None,
 ) -> str:
     """Append one points entry (signed) and move the balance; returns the entry id.
 
-    Earned points are a lot of their own, named by the entry (lot_id "").
+    Earned points are a lot of their own, named by the entry (lot_id "");
+    `lot_dates` (earned_on, expires_on) travel with the change row only, so
+    the member's other stores can mirror the lot (一卡通).
     """
     entry_id = _entry_id(uow, store_id, "P")
     row = {
@@ -72,7 +75,7 @@ def points_entry(
     }
     fast.insert_rows(uow.conn, _POINTS, [row])
     add_to_balances(uow.conn, member_id, points=points, points_earned=points if earned else 0)
-    uow.change("points_entry", entry_id, row)
+    uow.change("points_entry", entry_id, {**row, **lot_dates} if lot_dates else row)
     return entry_id
 
 
@@ -92,7 +95,15 @@ def earn(
     Only kind "earn" counts toward the tier; "refund" gives back spent points.
     """
     entry_id = points_entry(
-        uow, store_id, member_id, kind, points, source, lot_id="", earned=kind == "earn"
+        uow,
+        store_id,
+        member_id,
+        kind,
+        points,
+        source,
+        lot_id="",
+        earned=kind == "earn",
+        lot_dates={"earned_on": today.isoformat(), "expires_on": expires_on.isoformat()},
     )
     fast.insert_rows(
         uow.conn,
@@ -136,13 +147,20 @@ def stored_value_entry(
     paid_fen: int,
     bonus_fen: int,
     source: Source,
+    *,
+    offline_day: str | None = None,
 ) -> str:
-    """Append one stored-value entry (signed paid and bonus parts) and move the balance."""
+    """Append one stored-value entry (signed paid and bonus parts) and move the balance.
+
+    `offline_day` (the business day) flags a spend let through under the
+    offline floor limit while HQ was unreachable (一卡通).
+    """
     entry_id = _entry_id(uow, store_id, "V")
     row = {
         "entry_id": entry_id,
         "paid_fen": paid_fen,
         "bonus_fen": bonus_fen,
+        "offline_day": offline_day,
         **_common(uow, store_id, member_id, kind, source),
     }
     fast.insert_rows(uow.conn, _SV, [row])

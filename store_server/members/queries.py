@@ -142,7 +142,13 @@ def expire_points(
     """
     due = uow.conn.execute(
         select(PointsLot.lot_id, PointsLot.member_id, PointsLot.remaining, PointsLot.expires_on)
-        .where(PointsLot.remaining > 0, PointsLot.expires_on < today)
+        .where(
+            PointsLot.remaining > 0,
+            PointsLot.expires_on < today,
+            # Lots earned at other stores are mirrored here (一卡通); the store
+            # that earned a lot expires it, once, and the entry comes down.
+            PointsLot.lot_id.like(f"{config.store_id}-%"),
+        )
         .order_by(PointsLot.member_id, PointsLot.lot_id)
     ).all()
     total = 0

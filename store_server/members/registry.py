@@ -146,7 +146,9 @@ class Members:
                 f"member:{member_id}",
                 detail={"phone": mask_phone(phone), "tier": tier},
             )
-            # Replicated to HQ in full: HQ keeps the chain's member master.
+            # Replicated to HQ in full: HQ keeps the chain's member master, and
+            # the other stores get it from HQ (一卡通), so the PIN's hash (scrypt,
+            # never the PIN) travels too: phone + PIN works at every store.
             uow.change(
                 "member",
                 member_id,
@@ -158,6 +160,10 @@ class Members:
                     "birthday": birthday.isoformat() if birthday else None,
                     "tier": tier,
                     "home_store": self._cfg.store_id,
+                    "pin_hash": pin_hash,
+                    "card_discount_bp": reg.card_discount_bp,
+                    "status": "active",
+                    "created_at": now.isoformat(),
                 },
             )
             return records.require(uow.conn, member_id)

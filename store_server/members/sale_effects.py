@@ -36,6 +36,7 @@ from store_server.domain.tender import MEMBER_TENDERS, PaymentInput, TenderKind,
 from store_server.members import coupons, ledger, records
 from store_server.members.credentials import check_active
 from store_server.members.ledger import Source
+from store_server.members.offline_spend import offline_day_for_spend
 
 _SALE_MEMBERS = SaleMember.__table__
 _USES = CountCardUse.__table__
@@ -163,7 +164,11 @@ def apply_sale(
     sv_paid = sv_bonus = 0
     if sv_fen:
         sv_paid, sv_bonus = split_spend(member.sv_paid_fen, member.sv_bonus_fen, sv_fen)
-        ledger.stored_value_entry(uow, store, member_id, "spend", -sv_paid, -sv_bonus, source)
+        # A member of another store while HQ is unreachable: the offline floor limit.
+        offline_day = offline_day_for_spend(uow, config, member, sv_fen)
+        ledger.stored_value_entry(
+            uow, store, member_id, "spend", -sv_paid, -sv_bonus, source, offline_day=offline_day
+        )
 
     redeemed = 0
     if points_fen:
@@ -295,7 +300,11 @@ def _move_uses(uow: UnitOfWork, source_id: str, card_id: str, delta: int) -> Non
         _USES,
         [{"source_id": source_id, "card_id": card_id, "uses": delta, "created_at": uow.now}],
     )
-    uow.change("count_card_use", f"{source_id}:{card_id}", {"uses": delta})
+    uow.change(
+        "count_card_use",
+        f"{source_id}:{card_id}",
+        {"uses": delta, "source_id": source_id, "card_id": card_id},
+    )
 
 
 def _redeem_coupons(
@@ -422,4 +431,3 @@ def apply_return(
         points_balance=after_member.points,
         stored_value_fen=after_member.stored_value_fen,
     )
-

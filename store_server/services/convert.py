@@ -21,7 +21,10 @@ def ts(when: datetime) -> timestamp_pb2.Timestamp:
 
 
 def from_ts(value: timestamp_pb2.Timestamp, *, field: str) -> datetime:
-    if not (0 <= value.seconds < 253402300800):  # year 1970..9999
+    # Years 1970..9998 (9999 left out, so a shift to the store's
+    # time zone cannot overflow), and nanos a Timestamp allows: anything else
+    # would be a ValueError deep in the servicer (INTERNAL), not the caller's error.
+    if not (0 <= value.seconds < 253370764800 and 0 <= value.nanos <= 999_999_999):
         raise InvalidArgument(field, "is not a valid time")
     return value.ToDatetime(tzinfo=UTC)
 

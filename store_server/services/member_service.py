@@ -17,7 +17,6 @@ from tillpoint.v1 import members_pb2, members_pb2_grpc
 MAX_LIST = 500
 
 
-
 def _limit(value: int, default: int = 50) -> int:
     if value < 0:
         raise InvalidArgument("limit", "must not be negative")

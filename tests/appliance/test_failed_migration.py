@@ -15,7 +15,7 @@ from store_server.db import migrate
 from tests.support.process import REPO
 from tests.support.seed_schema import snapshot
 
-PROBE = '''
+PROBE = """
 import sqlalchemy as sa
 from alembic import op
 
@@ -27,7 +27,7 @@ depends_on = None
 
 def upgrade() -> None:
 {body}
-'''
+"""
 
 
 def _scripts_with_a_failing_upgrade(tmp_path: Path) -> Path:

@@ -63,9 +63,7 @@ def _wait_health(stub: health_pb2_grpc.HealthStub, status: int) -> None:
     raise AssertionError(f"health never became {status}")
 
 
-def test_full_disk_fails_the_sale_cleanly_and_recovers(
-    template_db: Path, small_disk: Path
-) -> None:
+def test_full_disk_fails_the_sale_cleanly_and_recovers(template_db: Path, small_disk: Path) -> None:
     appliance = replace(ApplianceConfig(), min_free_mb=1, health_interval_seconds=0.1)
     store = start_store(template_db, small_disk, appliance=appliance)
     stop = threading.Event()

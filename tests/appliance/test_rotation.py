@@ -19,12 +19,14 @@ def nightly(days: int) -> list[datetime]:
 
 def test_a_year_of_nightly_backups_keeps_days_weeks_and_months() -> None:
     stamps = nightly(400)
-    kept = backups_to_keep(stamps, BackupPolicy(keep_daily=7, keep_weekly=5, keep_monthly=12),
-                           SHANGHAI)
+    kept = backups_to_keep(
+        stamps, BackupPolicy(keep_daily=7, keep_weekly=5, keep_monthly=12), SHANGHAI
+    )
     local = sorted((t.astimezone(SHANGHAI).date() for t in kept), reverse=True)
     # The last 7 nights, every one.
-    assert local[:7] == [(stamps[0] - timedelta(days=n)).astimezone(SHANGHAI).date()
-                         for n in range(7)]
+    assert local[:7] == [
+        (stamps[0] - timedelta(days=n)).astimezone(SHANGHAI).date() for n in range(7)
+    ]
     weeks = {d.isocalendar()[:2] for d in local}
     months = {(d.year, d.month) for d in local}
     assert len(weeks) >= 5
@@ -43,6 +45,7 @@ def test_counts_of_zero_still_keep_the_newest() -> None:
 def test_several_backups_a_day_keep_the_newest_of_the_day() -> None:
     base = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
     stamps = [base + timedelta(hours=h) for h in range(5)]
-    kept = backups_to_keep(stamps, BackupPolicy(keep_daily=1, keep_weekly=0, keep_monthly=0),
-                           SHANGHAI)
+    kept = backups_to_keep(
+        stamps, BackupPolicy(keep_daily=1, keep_weekly=0, keep_monthly=0), SHANGHAI
+    )
     assert kept == {stamps[-1]}

@@ -8,12 +8,14 @@ import socket
 import subprocess
 import sys
 import tempfile
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from store_server.appliance.doctor import Level, check_certificate
+from store_server.appliance.doctor import Level, check_certificate, check_qr_secret
+from store_server.config import Config
 from tests.support.process import free_port
 
 STORECTL = [sys.executable, "-m", "store_server.cli.main"]
@@ -41,8 +43,22 @@ def _certificate(directory: Path, days: int) -> Path | None:
         return None
     cert = directory / "hq-link.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", str(days),
-         "-subj", "/CN=store-S01", "-keyout", str(directory / "key.pem"), "-out", str(cert)],
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            str(days),
+            "-subj",
+            "/CN=store-S01",
+            "-keyout",
+            str(directory / "key.pem"),
+            "-out",
+            str(cert),
+        ],
         check=True,
         capture_output=True,
     )
@@ -149,3 +165,10 @@ def test_run_as_root_it_writes_as_the_owner_of_the_data(template_db: Path, tmp_p
         assert set(owners.values()) == {nobody}, owners
     finally:
         shutil.rmtree(data)
+
+
+def test_doctor_warns_of_the_demo_member_qr_secret() -> None:
+    demo = check_qr_secret(Config())
+    assert demo.level == Level.WARN and "forge" in demo.detail
+    own = replace(Config(), members=replace(Config().members, qr_secret=b"chain-7f3a9c"))
+    assert check_qr_secret(own).level == Level.OK

@@ -32,8 +32,16 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     (prefix / "venv/bin/python").symlink_to(sys.executable)
     (prefix / "venv/bin/storectl").symlink_to(Path(sys.executable).with_name("storectl"))
     subprocess.run(
-        ["make", "-s", "-C", str(REPO), "install-units", "install-config",
-         f"DESTDIR={dest}", f"PREFIX={prefix}"],
+        [
+            "make",
+            "-s",
+            "-C",
+            str(REPO),
+            "install-units",
+            "install-config",
+            f"DESTDIR={dest}",
+            f"PREFIX={prefix}",
+        ],
         check=True,
         capture_output=True,
     )

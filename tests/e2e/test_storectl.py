@@ -175,12 +175,25 @@ def test_promotions_create_list_end(db: Path, tmp_path: Path) -> None:
     import json
 
     file = tmp_path / "promos.json"
-    file.write_text(json.dumps([
-        {"promo_id": "half", "name": "第二件半价",
-         "rule": {"type": "nth_percent", "nth": 2, "percent_bp": 5000}},
-        {"promo_id": "mj", "name": "满100减10", "group": "满减",
-         "rule": {"type": "threshold", "threshold_fen": 10000, "discount_fen": 1000}},
-    ], ensure_ascii=False), encoding="utf-8")
+    file.write_text(
+        json.dumps(
+            [
+                {
+                    "promo_id": "half",
+                    "name": "第二件半价",
+                    "rule": {"type": "nth_percent", "nth": 2, "percent_bp": 5000},
+                },
+                {
+                    "promo_id": "mj",
+                    "name": "满100减10",
+                    "group": "满减",
+                    "rule": {"type": "threshold", "threshold_fen": 10000, "discount_fen": 1000},
+                },
+            ],
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
     done = storectl(db, "promotion", "create", str(file))
     assert done.returncode == 0, done.stderr
     listed = storectl(db, "promotion", "list").stdout

@@ -1,4 +1,10 @@
-"""The HQ server and the agent as real processes, and what the tests compare."""
+"""The HQ server and the agent as real processes, and what the tests compare.
+
+HQ runs with mTLS by default (the session's test CA, tests/hq/pki_support.py):
+talk to it through `hq_channel(address, store_id)` or `HqProcess.channel()`,
+which pick the store's certificate; `HqProcess(url, tls=False)` serves
+plaintext. An AgentProcess uses mTLS when its HQ does.
+"""
 
 from __future__ import annotations
 
@@ -10,25 +16,58 @@ from pathlib import Path
 import grpc
 from sqlalchemy import create_engine, text
 
+from hq_link.security.tls import ClientTls, secure_channel
+from tests.hq.pki_support import TestPki, session_pki
 from tests.support.process import ChildProcess, free_port
 from tillpoint.hq.v1 import replication_pb2, replication_pb2_grpc
 
 STORE = "S01"
+# HQ addresses served with mTLS, and the CA their clients' certificates come from.
+_SECURE_HQ: dict[str, TestPki] = {}
+
+
+def hq_channel(address: str, store_id: str = STORE) -> grpc.Channel:
+    """A channel to an HqProcess: with store_id's certificate when it serves mTLS."""
+    pki = _SECURE_HQ.get(address)
+    if pki is None:
+        return grpc.insecure_channel(address)
+    return secure_channel(address, pki.client_tls(store_id))
 
 
 class HqProcess(ChildProcess):
     """`python -m hq_link.hq` on one fixed port and database; kill and restart."""
 
-    def __init__(self, database_url: str, port: int = 0) -> None:
+    def __init__(
+        self, database_url: str, port: int = 0, *, tls: bool = True, pki: TestPki | None = None
+    ) -> None:
         super().__init__()
         self.database_url = database_url
         self.port = port or free_port()
+        self.pki = (pki or session_pki()) if tls else None
 
     @property
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
 
+    def channel(self, store_id: str = STORE) -> grpc.Channel:
+        """A channel as store_id (its certificate) when HQ serves mTLS."""
+        return hq_channel(self.address, store_id)
+
     def start(self, timeout: float = 30) -> None:
+        if self.pki is not None:
+            tls = self.pki.server_tls()
+            security = [
+                "--tls-cert",
+                str(tls.cert),
+                "--tls-key",
+                str(tls.key),
+                "--client-ca",
+                str(tls.client_ca),
+            ]
+            _SECURE_HQ[self.address] = self.pki
+        else:
+            security = ["--insecure"]
+            _SECURE_HQ.pop(self.address, None)
         self._spawn(
             [
                 "hq_link.hq",
@@ -38,6 +77,7 @@ class HqProcess(ChildProcess):
                 self.database_url,
                 "--log-level",
                 "WARNING",
+                *security,
             ],
             ready=r"hq listening on ",
             timeout=timeout,
@@ -48,12 +88,32 @@ class HqProcess(ChildProcess):
 class AgentProcess(ChildProcess):
     """`python -m hq_link.agent --config ...` for one store database."""
 
-    def __init__(self, directory: Path, store_db: Path, hq_address: str, batch_rows: int = 50):
+    def __init__(
+        self,
+        directory: Path,
+        store_db: Path,
+        hq_address: str,
+        batch_rows: int = 50,
+        *,
+        tls: ClientTls | bool | None = None,
+    ):
+        """tls: None matches the HQ at hq_address (mTLS as store S01 if it serves
+        mTLS), False is plaintext, a ClientTls uses those files."""
         super().__init__()
+        if tls is None or tls is True:
+            pki = _SECURE_HQ.get(hq_address) or (session_pki() if tls else None)
+            tls = pki.client_tls(STORE) if pki is not None else False
+        if isinstance(tls, ClientTls):
+            security = (
+                f'tls_cert = "{tls.cert}"\ntls_key = "{tls.key}"\nca_cert = "{tls.ca_cert}"\n'
+            )
+        else:
+            security = "insecure = true\n"
         self.config = directory / "hq_link.toml"
         self.config.write_text(
             "[hq_link]\n"
             f'hq = "{hq_address}"\n'
+            f"{security}"
             f"batch_rows = {batch_rows}\n"
             "poll_seconds = 0.05\n"
             "backoff_initial_seconds = 0.05\n"
@@ -97,7 +157,7 @@ def shipped_seq(store_db: Path) -> int:
 
 
 def hq_cursor(address: str, store_id: str = STORE) -> int:
-    with grpc.insecure_channel(address) as channel:
+    with hq_channel(address, store_id) as channel:
         stub = replication_pb2_grpc.ReplicationServiceStub(channel)
         return stub.GetCursor(
             replication_pb2.GetCursorRequest(store_id=store_id), timeout=5

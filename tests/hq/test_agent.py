@@ -97,7 +97,9 @@ def test_after_a_gap_the_agent_resumes_from_hqs_cursor(
 
 def test_agent_config(tmp_path: Path) -> None:
     path = tmp_path / "hq_link.toml"
-    path.write_text('[hq_link]\nhq = "10.0.0.1:50061"\nbatch_rows = 100\n', encoding="utf-8")
+    path.write_text(
+        '[hq_link]\nhq = "10.0.0.1:50061"\nbatch_rows = 100\ninsecure = true\n', encoding="utf-8"
+    )
     config = load_agent_config(path, env={"TILLPOINT_DATABASE": "/x/store.db"})
     assert (config.hq, config.batch_rows, str(config.database), config.store_id) == (
         "10.0.0.1:50061",

@@ -12,17 +12,35 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 from tests.support import catalog_fixture as cf
+from tests.support.handheld import Handheld, add_clerk
 from tests.support.members import MemberDesk, supervisor_desk
 from tests.support.server import RunningStore, make_template, start_store
 from tests.support.till import Till
+from tillpoint.v1 import stock_pb2
 
 ROOT = Path(__file__).resolve().parents[2]
 CODES = {"coke_can": cf.COKE_CAN, "sprite_can": cf.SPRITE_CAN, "coke_case": cf.COKE_CASE}
 SHOTS = ("login", "sell", "tender", "tender_done")
+COUNTER_SHOT = "count"
+
+
+def prepare_stocktake(store: RunningStore) -> None:
+    """A stock clerk (1004/4444) and an open stocktake for the handheld counter."""
+    add_clerk(store)
+    office = Handheld(store, device_id="office-01", operator=("1003", "3333"))
+    office.call(
+        "OpenSession", stock_pb2.OpenSessionRequest(session_id=str(uuid.uuid4()), name="全店盘点")
+    )
+
+
+def run_counter(address: str, out: Path) -> dict:
+    """The handheld counter app at 480x800 under xvfb-run, counting a few items."""
+    return run_till(address, out, size="480x800", driver="tests.kivy_pos.counter_driver")
 
 
 def prepare_member(store: RunningStore) -> None:
@@ -40,6 +58,11 @@ def run_till(
     scenario: str = "sale",
     handlers: dict[str, tuple[Callable[[], None], str]] | None = None,
     timeout: float = 60.0,
+    size: str = "1024x768",
+    printer: str = "",
+    display: str = "",
+    codes: dict[str, str] | None = None,
+    driver: str = "tests.kivy_pos.till_driver",
 ) -> dict:
     """Run the till under xvfb-run through a scenario; returns its result.json.
 
@@ -59,18 +82,24 @@ def run_till(
         "xvfb-run",
         "-a",
         "-s",
-        "-screen 0 1024x768x24",
+        f"-screen 0 {size}x24",
         sys.executable,
         "-m",
-        "tests.kivy_pos.till_driver",
+        driver,
         "--server",
         address,
         "--out",
         str(out),
         "--codes",
-        json.dumps(CODES),
+        json.dumps({**CODES, **(codes or {})}),
         "--scenario",
         scenario,
+        "--size",
+        size,
+        "--printer",
+        printer,
+        "--display",
+        display,
     ]
     log = out / "till.log"
     with log.open("w") as sink:
@@ -109,7 +138,9 @@ def main() -> None:
         store = start_store(make_template(work / "template"), work / "store")
         try:
             prepare_member(store)
+            prepare_stocktake(store)
             result = run_till(store.store.address, work / "shots")
+            counter = run_counter(store.store.address, work / "counter")
         finally:
             store.channel.close()
             store.store.stop(grace=1.0)
@@ -117,6 +148,8 @@ def main() -> None:
         for name in SHOTS:
             Path(result["shots"][name]).replace(target / f"till-{name}.png")
             print(f"wrote {target / f'till-{name}.png'}")
+        Path(counter["shots"][COUNTER_SHOT]).replace(target / "counter-count.png")
+        print(f"wrote {target / 'counter-count.png'}")
 
 
 if __name__ == "__main__":

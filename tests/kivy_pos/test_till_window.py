@@ -19,9 +19,9 @@ from tillpoint.v1 import sales_pb2
 pytestmark = pytest.mark.slow
 
 
-def assert_not_blank(path: Path) -> None:
+def assert_not_blank(path: Path, size: tuple[int, int] = (1024, 768)) -> None:
     with Image.open(path) as image:
-        assert image.size == (1024, 768), path
+        assert image.size == size, path
         rgb = image.convert("RGB")
         colours = rgb.getcolors(maxcolors=1 << 16)
         assert colours is None or len(colours) > 50, f"{path}: {colours and len(colours)} colours"

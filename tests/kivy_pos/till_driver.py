@@ -92,6 +92,69 @@ def scenario(codes: dict[str, str]) -> list[tuple]:
     ]
 
 
+def cashier(codes: dict[str, str]) -> list[tuple]:
+    """The full cashier: 5 items (one weighed by scale label, one case), a member by F2,
+    search as you type picked by touch, split tender (card + cash), printed, shift closed
+    with a blind count through the functions menu."""
+    return [
+        *login_steps(),
+        ("key", F1 + 1),  # F2: member
+        ("type", MEMBER),
+        ("key", ENTER),
+        ("type", codes["coke_can"]),
+        ("key", ENTER),
+        ("type", f"3*{codes['sprite_can']}"),
+        ("key", ENTER),
+        ("type", codes["coke_case"]),
+        ("key", ENTER),
+        ("type", codes["apples_label"]),  # a scale label: 0.352 kg of apples
+        ("key", ENTER),
+        ("type", "nfsq"),  # search as you type: 农夫山泉 by its pinyin initials
+        ("shot", "cashier_search"),
+        ("tap_row", 0),
+        ("shot", "cashier_sell"),
+        ("key", F1 + 11),  # F12: total
+        ("expect", "tender"),
+        ("key", F1 + 1),  # F2: bank card
+        ("type", "50"),
+        ("key", ENTER),
+        ("type", "C-7788"),  # the card slip's number
+        ("key", ENTER),
+        ("key", F1),  # F1: cash
+        ("tap", "1"),
+        ("tap", "0"),
+        ("tap", "0"),
+        ("tap", "Enter 确认"),
+        ("printed", "sale"),
+        ("shot", "cashier_done"),
+        ("key", ENTER),  # the next sale
+        ("expect", "sell"),
+        ("key", F1 + 10),  # F11: functions
+        ("type", "4"),  # 4. close the shift
+        ("key", ENTER),
+        ("type", codes["counted"]),  # the blind count
+        ("key", ENTER),
+        ("shot", "cashier_z"),
+        ("key", ENTER),  # log out
+        ("expect", "login"),
+    ]
+
+
+def wide(codes: dict[str, str]) -> list[tuple]:
+    """A short sale on a 1920x1080 screen, with the help overlay open."""
+    return [
+        *login_steps(),
+        ("type", codes["coke_can"]),
+        ("key", ENTER),
+        ("key", F1),  # help
+        ("shot", "wide_help"),
+        ("key", 27),  # Esc
+        ("key", F1 + 11),
+        ("expect", "tender"),
+        ("shot", "wide_tender"),
+    ]
+
+
 def texts_of(widget) -> list[str]:
     """Every non-empty label text under a widget, in tree order (what is on screen)."""
     from kivy.uix.label import Label
@@ -119,23 +182,32 @@ def main() -> None:
     parser.add_argument("--server", required=True)
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--codes", required=True, help="JSON: the barcodes to scan")
-    parser.add_argument("--scenario", default="sale", choices=["sale", "outage"])
+    parser.add_argument("--scenario", default="sale", choices=["sale", "outage", "cashier", "wide"])
+    parser.add_argument("--size", default="1024x768")
+    parser.add_argument("--printer", default="")
+    parser.add_argument("--display", default="")
     args = parser.parse_args()
-    kivy_setup.configure(1024, 768)
+    width, height = (int(n) for n in args.size.split("x"))
+    kivy_setup.configure(width, height)
 
     from kivy.clock import Clock
     from kivy.core.window import Window
     from kivy.tests.common import UnitTestTouch
 
     from clients.kivy_pos.client import StoreClient
+    from clients.kivy_pos.till.devices import TillDevices
     from clients.kivy_pos.till.kivy_app import TillApp
     from clients.kivy_pos.till.presenter import TillPresenter
 
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     client = StoreClient(args.server, "till-01")
-    app = TillApp(TillPresenter(client))
-    steps = {"sale": scenario, "outage": outage}[args.scenario](json.loads(args.codes))
+    devices = TillDevices(
+        printer=args.printer, display=args.display, queue_path=out / "print-queue.db"
+    )
+    app = TillApp(TillPresenter(client, devices=devices))
+    scenarios = {"sale": scenario, "outage": outage, "cashier": cashier, "wide": wide}
+    steps = scenarios[args.scenario](json.loads(args.codes))
     result: dict = {"screens": {}, "shots": {}, "ok": False}
 
     def current():
@@ -146,6 +218,17 @@ def main() -> None:
         if button is None:
             raise LookupError(f"no button {text!r} on {current().name}")
         x, y = button.to_window(*button.center)
+        touch = UnitTestTouch(x, y)
+        touch.touch_down()
+        touch.touch_up()
+
+    def tap_row(index: int) -> None:
+        """A finger on a row of the overlay list (search results, held baskets, menu)."""
+        rows = current().ids.overlay.ids.rows
+        row = next((w for w in rows.children[0].children if w.index == index), None)
+        if row is None:
+            raise LookupError(f"no overlay row {index} on {current().name}")
+        x, y = row.to_window(*row.center)
         touch = UnitTestTouch(x, y)
         touch.touch_down()
         touch.touch_up()
@@ -188,7 +271,11 @@ def main() -> None:
         "signal": signal,
         "await": lambda name: waiting((out / name).exists(), name),
         "until": lambda _what: waiting(app.presenter.last_sale is not None, "the sale"),
+        "printed": lambda _what: waiting(
+            devices.queue is None or not devices.queue.pending(), "the receipt printed"
+        ),
         "tap": tap,
+        "tap_row": tap_row,
         "type": lambda text: [press(ord(ch), ch) for ch in text],
         "key": press,
         "shot": shoot,
@@ -233,6 +320,7 @@ def main() -> None:
 
     Clock.schedule_once(start_when_laid_out, 0.2)
     app.run()
+    devices.close()  # waits for the print queue's current job
     client.close()
     sys.exit(0 if result["ok"] else 1)
 

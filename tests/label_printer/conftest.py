@@ -23,5 +23,6 @@ def decode_barcodes(image: Image.Image) -> list[tuple[str, str]]:
         from pyzbar import pyzbar
     except ImportError as exc:  # pyzbar raises ImportError when libzbar0 is missing
         raise AssertionError(
-            "barcode decoding needs pyzbar (requirements.txt) and libzbar0 (apt)") from exc
+            "barcode decoding needs pyzbar (requirements.txt) and libzbar0 (apt)"
+        ) from exc
     return [(s.type, s.data.decode("ascii")) for s in pyzbar.decode(image.convert("L"))]

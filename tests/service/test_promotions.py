@@ -177,8 +177,7 @@ def test_bad_definitions_name_the_field_and_write_nothing(store: RunningStore) -
         assert conn.execute(select(PromotionRow)).all() == []
 
 
-def test_a_promotion_added_by_storectl_is_priced_by_the_running_server(
-        store: RunningStore) -> None:
+def test_a_promotion_added_by_storectl_is_priced_by_the_running_server(store: RunningStore) -> None:
     import time
 
     from store_server.db.unit_of_work import Actor, unit_of_work
@@ -189,9 +188,15 @@ def test_a_promotion_added_by_storectl_is_priced_by_the_running_server(
     assert till.scan(cf.UPC_CHIPS).total.fen == 750
     # Another process (storectl) writes the row and bumps the promotions revision.
     with unit_of_work(store.db, Actor.system("storectl"), store.clock.now()) as uow:
-        create_row(uow, {"promo_id": "cli", "name": "九折",
-                         "rule": {"type": "percent_off", "percent_bp": 1000}},
-                   zone="Asia/Shanghai")
+        create_row(
+            uow,
+            {
+                "promo_id": "cli",
+                "name": "九折",
+                "rule": {"type": "percent_off", "percent_bp": 1000},
+            },
+            zone="Asia/Shanghai",
+        )
     deadline = time.monotonic() + 10
     while True:  # the server re-reads within about a second
         till.new_basket()

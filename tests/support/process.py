@@ -63,9 +63,7 @@ class ChildProcess:
             if match is None:
                 self.kill()
                 raise AssertionError(f"{what} did not start:\n" + "".join(self.output[-30:]))
-        threading.Thread(
-            target=self.output.extend, args=(self.proc.stdout,), daemon=True
-        ).start()
+        threading.Thread(target=self.output.extend, args=(self.proc.stdout,), daemon=True).start()
         return match
 
     def kill(self) -> None:

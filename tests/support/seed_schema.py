@@ -38,9 +38,7 @@ def seed_every_table(conn: sqlite3.Connection) -> None:
         columns = list(conn.execute(f"PRAGMA table_info('{table}')"))
         rows = []
         for i in range(ROWS):
-            row = {
-                col[1]: _value(table, col[1], col[2], col[5], i) for col in columns
-            }
+            row = {col[1]: _value(table, col[1], col[2], col[5], i) for col in columns}
             for fk in fks[table]:  # (id, seq, parent, from, to, ...)
                 parent_rows = inserted[fk[2]]
                 row[fk[3]] = parent_rows[i % len(parent_rows)][fk[4]]

@@ -19,16 +19,24 @@ def socat_binary(what: str) -> str:
     """socat's path; fails (never skips) the test when it is missing."""
     socat = shutil.which("socat")
     if socat is None:
-        pytest.fail(f"socat is missing: {what} need it (apt-get install socat; `make test` "
-                    "installs it)", pytrace=False)
+        pytest.fail(
+            f"socat is missing: {what} need it (apt-get install socat; `make test` installs it)",
+            pytrace=False,
+        )
     return socat
 
 
 class SocatLink:
     """Two linked ptys at ``a`` and ``b``; kill() is a cable pulled, start() plugs it back."""
 
-    def __init__(self, directory: Path, a_name: str = "ttyA", b_name: str = "ttyB", *,
-                 what: str = "the serial device tests") -> None:
+    def __init__(
+        self,
+        directory: Path,
+        a_name: str = "ttyA",
+        b_name: str = "ttyB",
+        *,
+        what: str = "the serial device tests",
+    ) -> None:
         self._socat = socat_binary(what)
         self._dir = directory
         self.a = str(directory / a_name)
@@ -44,9 +52,16 @@ class SocatLink:
         # would stall socat.
         with log_path.open("wb") as log:
             self._process = subprocess.Popen(
-                [self._socat, "-d", "-d", f"pty,raw,echo=0,link={self.a}",
-                 f"pty,raw,echo=0,link={self.b}"],
-                stdout=subprocess.DEVNULL, stderr=log)
+                [
+                    self._socat,
+                    "-d",
+                    "-d",
+                    f"pty,raw,echo=0,link={self.a}",
+                    f"pty,raw,echo=0,link={self.b}",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         while READY_TEXT not in log_path.read_text(errors="replace"):
             if self._process.poll() is not None or time.monotonic() > deadline:

@@ -71,4 +71,3 @@ def test_upgrade_from_an_earlier_revision_with_data_loses_nothing(
             (tuple(row[new_columns.index(c)] for c in columns) for row in new_rows), key=repr
         )
         assert kept == rows, f"{table}: rows changed by the upgrade from {revision}"
-

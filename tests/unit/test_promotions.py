@@ -323,12 +323,14 @@ def test_adding_an_item_never_lowers_the_total_unless_a_rule_says_why(
 
 @settings(max_examples=200, deadline=None)
 @given(baskets, promotions)
-def test_the_index_finds_every_promotion_that_matters(items: list[tuple[int, int]],
-                                                      promos: list[Promotion]) -> None:
+def test_the_index_finds_every_promotion_that_matters(
+    items: list[tuple[int, int]], promos: list[Promotion]
+) -> None:
     from store_server.domain.promotions.catalog_index import PromotionSet
 
     lines = _lines(items)
     plain = price_basket(lines, member=None, store_id="S01", at=NOON, promotions=promos)
-    indexed = price_basket(lines, member=None, store_id="S01", at=NOON,
-                           promotions=PromotionSet(promos))
+    indexed = price_basket(
+        lines, member=None, store_id="S01", at=NOON, promotions=PromotionSet(promos)
+    )
     assert indexed == plain

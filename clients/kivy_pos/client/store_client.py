@@ -43,6 +43,7 @@ IDEMPOTENT = frozenset(
         "XReport",
         "OpenShift",
         "CashMovement",
+        "NoSale",
         "CreateBasket",
         "GetBasket",
         "AddItem",
@@ -98,21 +99,26 @@ class StoreClient:
         *,
         policy: CallPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        tls_ca: bytes | None = None,
     ) -> None:
+        """`tls_ca`: the PEM of the CA (or self-signed certificate) that the store
+        server's TLS certificate is checked against; None speaks plaintext."""
         self.address = address
         self.device_id = device_id
         self.policy = policy or CallPolicy()
         self._sleep = sleep
         # Reconnect within a second or two of the server's return (gRPC's default
         # backoff grows to two minutes), so an offline till recovers promptly.
-        self._channel = grpc.insecure_channel(
-            address,
-            options=[
-                ("grpc.initial_reconnect_backoff_ms", 300),
-                ("grpc.min_reconnect_backoff_ms", 300),
-                ("grpc.max_reconnect_backoff_ms", 2_000),
-            ],
-        )
+        options = [
+            ("grpc.initial_reconnect_backoff_ms", 300),
+            ("grpc.min_reconnect_backoff_ms", 300),
+            ("grpc.max_reconnect_backoff_ms", 2_000),
+        ]
+        if tls_ca is None:
+            self._channel = grpc.insecure_channel(address, options=options)
+        else:
+            credentials = grpc.ssl_channel_credentials(root_certificates=tls_ca)
+            self._channel = grpc.secure_channel(address, credentials, options=options)
         self._auth = auth_pb2_grpc.AuthServiceStub(self._channel)
         self._sales = sales_pb2_grpc.SalesServiceStub(self._channel)
         self._catalog = catalog_pb2_grpc.CatalogServiceStub(self._channel)
@@ -215,6 +221,26 @@ class StoreClient:
             "OpenShift", sales_pb2.OpenShiftRequest(shift_id=shift_id, float=money(float_fen))
         )
 
+    def cash_movement(
+        self, movement_id: str, kind: int, fen: int, reason: str
+    ) -> sales_pb2.CashMovementResponse:
+        """Cash in or out of the drawer (kind: sales_pb2.CASH_MOVEMENT_KIND_*), in fen."""
+        return self._sale(
+            "CashMovement",
+            sales_pb2.CashMovementRequest(
+                movement_id=movement_id, kind=kind, amount=money(fen), reason=reason
+            ),
+        )
+
+    def no_sale(
+        self, movement_id: str, reason: str, supervisor: sales_pb2.Override | None = None
+    ) -> sales_pb2.CashMovementResponse:
+        """Open the drawer without a sale (no_sale, or a supervisor's override)."""
+        return self._sale(
+            "NoSale",
+            sales_pb2.NoSaleRequest(movement_id=movement_id, reason=reason, supervisor=supervisor),
+        )
+
     def close_shift(self, counted_fen: int) -> sales_pb2.ShiftReport:
         return self._sale(
             "CloseShift", sales_pb2.CloseShiftRequest(counted_cash=money(counted_fen))
@@ -278,6 +304,35 @@ class StoreClient:
     def held_baskets(self) -> Sequence[sales_pb2.Basket]:
         return self._sale("ListHeldBaskets", sales_pb2.ListHeldBasketsRequest()).baskets
 
+    def override_price(
+        self,
+        basket_id: str,
+        line_id: str,
+        unit_price_fen: int,
+        reason: str = "",
+        supervisor: sales_pb2.Override | None = None,
+    ) -> sales_pb2.Basket:
+        """改价: a line's unit price (per scan unit, per kg when weighed), in fen."""
+        return self._sale(
+            "OverridePrice",
+            sales_pb2.OverridePriceRequest(
+                basket_id=basket_id,
+                line_id=line_id,
+                unit_price=money(unit_price_fen),
+                reason=reason,
+                supervisor=supervisor,
+            ),
+        )
+
+    def gift_line(
+        self, basket_id: str, line_id: str, supervisor: sales_pb2.Override | None = None
+    ) -> sales_pb2.Basket:
+        """赠送: the line is given away (gift_line, or a supervisor's override)."""
+        return self._sale(
+            "GiftLine",
+            sales_pb2.GiftLineRequest(basket_id=basket_id, line_id=line_id, supervisor=supervisor),
+        )
+
     def attach_member(
         self, basket_id: str, credential: members_pb2.MemberCredential
     ) -> sales_pb2.Basket:
@@ -335,6 +390,11 @@ class StoreClient:
             query=query, page=common_pb2.PageRequest(page_size=limit)
         )
         return self.call(self._catalog, "Search", request).products
+
+    def list_coupons(self, member_id: str) -> Sequence[members_pb2.MemberCoupon]:
+        """A member's coupons (issued and redeemed), for the member badge."""
+        request = members_pb2.MemberCredential(member_id=member_id)
+        return self.call(self._members, "ListCoupons", request).coupons
 
     def identify_member(self, credential: members_pb2.MemberCredential) -> members_pb2.Member:
         return self.call(self._members, "IdentifyMember", credential)

@@ -28,7 +28,8 @@ CREATE TABLE IF NOT EXISTS counts (
     state TEXT NOT NULL DEFAULT 'queued',
     reason TEXT NOT NULL DEFAULT '',
     message TEXT NOT NULL DEFAULT '',
-    made_at REAL NOT NULL
+    made_at REAL NOT NULL,
+    replaces TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS counts_state ON counts (state, seq);
 """
@@ -51,6 +52,7 @@ class QueuedCount:
     state: CountState
     reason: str = ""
     message: str = ""
+    replaces: str = ""  # a correction: the count id it replaces
 
 
 def uuid7(now_ms: int | None = None) -> str:
@@ -75,6 +77,9 @@ class CountQueue:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")  # a count the clerk saw saved is saved
         self._db.executescript(SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(counts)")}
+        if "replaces" not in columns:  # a queue file made before corrections existed
+            self._db.execute("ALTER TABLE counts ADD COLUMN replaces TEXT NOT NULL DEFAULT ''")
 
     def close(self) -> None:
         self._db.close()
@@ -88,8 +93,12 @@ class CountQueue:
         code: str = "",
         product_id: int = 0,
         count_id: str | None = None,
+        replaces: str = "",
     ) -> str:
-        """Queue one count (a scanned code or a product id); returns its count id."""
+        """Queue one count (a scanned code or a product id); returns its count id.
+
+        replaces: the id of an earlier count this one corrects (the server keeps the new).
+        """
         if bool(code) == bool(product_id):
             raise ValueError("a count names exactly one of code and product_id")
         if quantity_milli < 0:
@@ -97,20 +106,20 @@ class CountQueue:
         count_id = count_id or uuid7()
         self._db.execute(
             "INSERT INTO counts (count_id, session_id, zone, product_id, code, quantity_milli,"
-            " made_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (count_id, session_id, zone, product_id, code, quantity_milli, time.time()),
+            " made_at, replaces) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (count_id, session_id, zone, product_id, code, quantity_milli, time.time(), replaces),
         )
         return count_id
 
     def _rows(self, where: str, args: tuple, limit: int | None = None) -> list[QueuedCount]:
         sql = (
             "SELECT count_id, session_id, zone, product_id, code, quantity_milli, state,"
-            f" reason, message FROM counts WHERE {where} ORDER BY seq"
+            f" reason, message, replaces FROM counts WHERE {where} ORDER BY seq"
         )
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         return [
-            QueuedCount(*row[:6], CountState(row[6]), row[7], row[8])
+            QueuedCount(*row[:6], CountState(row[6]), row[7], row[8], row[9])
             for row in self._db.execute(sql, args)
         ]
 
@@ -123,6 +132,10 @@ class CountQueue:
 
     def all(self) -> list[QueuedCount]:
         return self._rows("1 = 1", ())
+
+    def of_session(self, session_id: str) -> list[QueuedCount]:
+        """This stocktake's counts on the device, oldest first (the running list)."""
+        return self._rows("session_id = ?", (session_id,))
 
     def waiting(self) -> int:
         """How many counts the server has not taken yet (the counter's badge)."""

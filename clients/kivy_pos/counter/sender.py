@@ -34,6 +34,7 @@ def to_proto(count: QueuedCount) -> stock_pb2.Count:
         product_id=count.product_id,
         code=count.code,
         quantity_milli=count.quantity_milli,
+        replaces_count_id=count.replaces,
     )
 
 

@@ -1,5 +1,6 @@
 """Which key does what, per screen. Plain Python: the Kivy layer looks keys up here,
-and the on-screen buttons take their key hints from the same tables."""
+the on-screen buttons take their key hints from the same tables, and the help overlay
+lists them, so a key, its button and its help line can never disagree."""
 
 from __future__ import annotations
 
@@ -16,23 +17,41 @@ EDIT_KEYS = {
     BACKSPACE: "backspace",
 }
 
-# (key name, action, button text key or literal) per screen, in button order.
+# (key name, action, label text key) per screen, in button order.
 SELL_KEYS: tuple[tuple[str, str, str], ...] = (
-    ("F2", "member", "会员"),
-    ("F3", "quantity", "数量"),
-    ("F4", "void", "删除行"),
-    ("↑", "up", "上一行"),
-    ("↓", "down", "下一行"),
-    ("F12", "total", "合计收款"),
+    ("F1", "help", "key_help"),
+    ("F2", "member", "key_member"),
+    ("F3", "quantity", "key_quantity"),
+    ("F4", "void", "key_void"),
+    ("F5", "search", "key_search"),
+    ("F6", "hold", "key_hold"),
+    ("F7", "held", "key_held"),
+    ("F8", "price", "key_price"),
+    ("F9", "gift", "key_gift"),
+    ("F10", "return", "key_return"),
+    ("F11", "menu", "key_menu"),
+    ("F12", "total", "key_total"),
 )
 TENDER_KEYS: tuple[tuple[str, str, str], ...] = (
-    ("F1", "tender:CASH", "现金"),
-    ("F2", "tender:BANK_CARD", "银行卡"),
-    ("F3", "tender:MOBILE", "移动支付"),
-    ("F4", "tender:STORED_VALUE", "储值卡"),
-    ("F5", "tender:POINTS", "积分抵现"),
+    ("F1", "tender:CASH", "cash"),
+    ("F2", "tender:BANK_CARD", "bank_card"),
+    ("F3", "tender:MOBILE", "mobile"),
+    ("F4", "tender:STORED_VALUE", "stored_value"),
+    ("F5", "tender:POINTS", "points"),
+    ("F8", "help", "key_help"),
 )
+LOGIN_KEYS: tuple[tuple[str, str, str], ...] = (("F1", "help", "key_help"),)
 QUICK_KEYS = ("F9", "F10", "F11", "F12")  # the quick cash amounts, in order
+# Keys that work everywhere, for the help overlay (name, text key).
+COMMON_KEYS: tuple[tuple[str, str], ...] = (
+    ("Enter", "help_enter"),
+    ("Esc", "help_esc"),
+    ("Backspace", "help_backspace"),
+    ("↑ ↓", "help_updown"),
+    ("+ / -", "help_plus_minus"),
+    ("数量*条码", "help_times"),
+    ("TPM1.…", "help_qr"),
+)
 
 _NAMED = {UP: "↑", DOWN: "↓", **{F1 + i: f"F{i + 1}" for i in range(12)}}
 
@@ -48,6 +67,8 @@ def command_for(keycode: int, screen: Screen) -> str | None:
     name = key_name(keycode)
     if not name:
         return None
+    if name in ("↑", "↓"):
+        return "up" if name == "↑" else "down"
     if screen is Screen.SELL:
         table = SELL_KEYS
     elif screen is Screen.TENDER:
@@ -55,7 +76,7 @@ def command_for(keycode: int, screen: Screen) -> str | None:
             return f"quick_index:{QUICK_KEYS.index(name)}"
         table = TENDER_KEYS
     else:
-        return None
+        table = LOGIN_KEYS
     for key, action, _label in table:
         if key == name:
             return action

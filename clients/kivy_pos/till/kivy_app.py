@@ -37,6 +37,8 @@ class TillApp(App):
         self._inbox: queue.Queue[Callable[[], None] | None] = queue.Queue()
         self._outstanding = 0  # inputs queued and not yet shown (Kivy's thread only)
         self._shown: TillView = presenter.view()
+        self._latest: tuple[TillView, Step] | None = None  # made on the worker, not yet shown
+        self._latest_lock = threading.Lock()
 
     # ---- the worker: the presenter runs here, one input at a time --------------
 
@@ -60,9 +62,20 @@ class TillApp(App):
         return self._outstanding == 0
 
     def _presenter_changed(self) -> None:
-        # On the worker thread: take the view here, show it on Kivy's thread.
-        view, step = self.presenter.view(), self.presenter.step
-        Clock.schedule_once(lambda _dt: self._show(view, step))
+        # On the worker thread: take the view here, show it on Kivy's thread. Views
+        # made faster than frames (a wedge types 13 digits at once) are coalesced:
+        # only the newest is drawn.
+        with self._latest_lock:
+            first = self._latest is None
+            self._latest = (self.presenter.view(), self.presenter.step)
+        if first:
+            Clock.schedule_once(self._show_latest)
+
+    def _show_latest(self, _dt: float) -> None:
+        with self._latest_lock:
+            latest, self._latest = self._latest, None
+        if latest is not None:
+            self._show(*latest)
 
     # ---- Kivy's thread -------------------------------------------------------------
 

@@ -11,17 +11,22 @@ sell twice.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
 from enum import Enum
 from typing import Protocol
 
 from clients.kivy_pos.client.errors import Offline, ServerError
 from clients.kivy_pos.till.amounts import parse_quantity, parse_yuan, yuan
+from clients.kivy_pos.till.office import OfficeMixin
+from clients.kivy_pos.till.panel import Ask, Panel
+from clients.kivy_pos.till.peripherals import NoDevices, Peripherals
+from clients.kivy_pos.till.returns_desk import ReturnsMixin
+from clients.kivy_pos.till.sell_extras import SellExtrasMixin, is_search_text
 from clients.kivy_pos.till.tender import Tender, TenderKind, TenderRefused
+from clients.kivy_pos.till.tender_desk import PendingCommit, TenderMixin
 from clients.kivy_pos.till.texts import Texts
 from clients.kivy_pos.till.view_model import Screen, TillView, line_rows, member_badge
-from tillpoint.v1 import members_pb2, sales_pb2
+from tillpoint.v1 import catalog_pb2, members_pb2, sales_pb2
 
 
 class Client(Protocol):
@@ -47,6 +52,41 @@ class Client(Protocol):
     def commit_sale(
         self, sale_id: str, basket_id: str, payments: list[sales_pb2.Payment]
     ) -> sales_pb2.Sale: ...
+    def search(self, query: str, limit: int = 20) -> Sequence[catalog_pb2.Product]: ...
+    def hold_basket(self, basket_id: str) -> sales_pb2.Basket: ...
+    def resume_basket(self, basket_id: str) -> sales_pb2.Basket: ...
+    def held_baskets(self) -> Sequence[sales_pb2.Basket]: ...
+    def list_coupons(self, member_id: str) -> Sequence[members_pb2.MemberCoupon]: ...
+    def override_price(
+        self,
+        basket_id: str,
+        line_id: str,
+        unit_price_fen: int,
+        reason: str = "",
+        supervisor: sales_pb2.Override | None = None,
+    ) -> sales_pb2.Basket: ...
+    def gift_line(
+        self, basket_id: str, line_id: str, supervisor: sales_pb2.Override | None = None
+    ) -> sales_pb2.Basket: ...
+    def cash_movement(
+        self, movement_id: str, kind: int, fen: int, reason: str
+    ) -> sales_pb2.CashMovementResponse: ...
+    def no_sale(
+        self, movement_id: str, reason: str, supervisor: sales_pb2.Override | None = None
+    ) -> sales_pb2.CashMovementResponse: ...
+    def x_report(self) -> sales_pb2.ShiftReport: ...
+    def close_shift(self, counted_fen: int) -> sales_pb2.ShiftReport: ...
+    def logout(self) -> None: ...
+    def get_receipt(self, receipt_no: str) -> sales_pb2.Receipt: ...
+    def return_items(
+        self,
+        return_id: str,
+        receipt_no: str,
+        lines: Iterable[sales_pb2.ReturnLineRequest],
+        *,
+        reason: str = "",
+        supervisor: sales_pb2.Override | None = None,
+    ) -> sales_pb2.ReturnResponse: ...
 
 
 class Step(Enum):
@@ -70,37 +110,40 @@ PROMPTS = {
 }
 
 
-@dataclass(frozen=True)
-class PendingCommit:
-    """A commit sent and not yet answered: sent again exactly as it was."""
-
-    sale_id: str
-    basket_id: str
-    tender: Tender
-
-
 def new_id() -> str:
     return str(uuid.uuid4())
 
 
+QR_PREFIX = "TPM1."  # the member app's QR code (store_server/domain/members/qr.py)
+
+
 def parse_credential(text: str) -> members_pb2.MemberCredential:
-    """'13800138000*246810' is phone + PIN; anything else is a card number."""
+    """'13800138000*246810' is phone + PIN; 'TPM1.…' a member QR; else a card number."""
+    if text.startswith(QR_PREFIX):
+        return members_pb2.MemberCredential(qr_payload=text.strip())
     phone, sep, pin = text.partition("*")
     if sep:
         return members_pb2.MemberCredential(phone=phone.strip(), pin=pin.strip())
     return members_pb2.MemberCredential(card_no=text.strip())
 
 
-class TillPresenter:
+class TillPresenter(SellExtrasMixin, OfficeMixin, ReturnsMixin, TenderMixin):
     def __init__(
         self,
         client: Client,
         *,
         texts: Texts | None = None,
         make_id: Callable[[], str] = new_id,
+        devices: Peripherals | None = None,
     ) -> None:
         self.client = client
         self.texts = texts or Texts()
+        self.devices: Peripherals = devices or NoDevices()
+        self.panel: Panel | None = None
+        self.ask: Ask | None = None
+        self.search_results: tuple[catalog_pb2.Product, ...] = ()
+        self.member_coupons = -1  # the attached member's usable coupons; -1: not known
+        self.last_return: sales_pb2.ReturnResponse | None = None
         self._make_id = make_id
         self._listeners: list[Callable[[], None]] = []
         self.screen = Screen.LOGIN
@@ -145,7 +188,7 @@ class TillPresenter:
             screen=self.screen,
             operator=f"{self.operator_id} {self.operator_name}".strip(),
             prompt=self._prompt(done),
-            entry="●" * len(self.entry) if self.step is Step.PIN else self.entry,
+            entry="●" * len(self.entry) if self._secret() else self.entry,
             message=self.message,
             banner=banner,
             lines=line_rows(b, self.selected),
@@ -153,7 +196,7 @@ class TillPresenter:
             subtotal=yuan(b.subtotal.fen) if b else "0.00",
             discount=yuan(b.discount.fen) if b else "0.00",
             total=yuan(b.total.fen) if b else "0.00",
-            member=member_badge(b, t),
+            member=member_badge(b, t, self.member_coupons),
             due=yuan(tender.due) if tender else "0.00",
             paid=yuan(tender.paid) if tender else "0.00",
             remaining=yuan(tender.remaining) if tender else "0.00",
@@ -164,10 +207,32 @@ class TillPresenter:
             else (),
             done=done,
             quick=tuple((f"quick:{fen}", yuan(fen)) for fen in self.quick_amounts()),
+            panel_kind=self.panel.kind if self.panel else "",
+            panel_title=self.panel.title if self.panel else "",
+            panel_rows=self._panel_rows(),
+            panel_selected=self.panel.selected if self.panel else -1,
+            panel_footer=self.panel.footer if self.panel else "",
+            dialog=self.ask.title if self.ask else "",
+            labels=t.labels(),
         )
+
+    def _panel_rows(self) -> tuple[str, ...]:
+        if self.panel is None:
+            return ()
+        if self.panel.kind != "return":
+            return self.panel.rows
+        return tuple(
+            ("☑ " if i in self.panel.marked else "☐ ") + row
+            for i, row in enumerate(self.panel.rows)
+        )
+
+    def _secret(self) -> bool:
+        return self.step is Step.PIN if self.ask is None else self.ask.secret
 
     def _prompt(self, done: str) -> str:
         t = self.texts
+        if self.ask is not None:
+            return self.ask.prompt
         if self.screen is not Screen.TENDER:
             return t(PROMPTS[self.step])
         if done:
@@ -187,16 +252,38 @@ class TillPresenter:
     def type_text(self, text: str) -> None:
         if self.last_sale is not None and self.screen is Screen.TENDER:
             self._next_sale()
+        scanning = self.screen is Screen.SELL and self.ask is None and self.step is Step.SCAN
+        if scanning and not self.entry and text in ("+", "-") and self.panel is None:
+            self.message = ""
+            self._guarded(lambda: self._bump(1 if text == "+" else -1))
+            return
         self.entry += text
+        if scanning and (is_search_text(self.entry) or self._searching()):
+            keep = self.entry
+            self._guarded(self._search_as_you_type, keep=keep)
+            return
         self._changed()
+
+    def _searching(self) -> bool:
+        return self.panel is not None and self.panel.kind == "search"
 
     def backspace(self) -> None:
         self.entry = self.entry[:-1]
+        if self._searching() and self.ask is None:
+            keep = self.entry
+            self._guarded(self._search_as_you_type, keep=keep)
+            return
         self._changed()
 
     def enter(self) -> None:
         text, self.entry = self.entry.strip(), ""
         self.message = ""
+        if self.ask is not None:
+            ask, self.ask = self.ask, None
+            self._guarded(lambda: ask.answer(text), keep="" if ask.secret else text)
+            return
+        if self.panel is not None and self._panel_enter(text):
+            return
         handler = {
             Screen.LOGIN: self._enter_login,
             Screen.SELL: self._enter_sell,
@@ -206,7 +293,13 @@ class TillPresenter:
 
     def escape(self) -> None:
         self.message = ""
-        if self.entry:
+        if self.ask is not None:
+            self.ask = None
+            self.entry = ""
+        elif self.panel is not None:
+            self.panel = None
+            self.entry = ""
+        elif self.entry:
             self.entry = ""
         elif self.screen is Screen.LOGIN and self.step is Step.PIN:
             self.step = Step.OPERATOR
@@ -219,7 +312,9 @@ class TillPresenter:
 
     def action(self, name: str) -> None:
         """A function key or a button: 'member', 'quantity', 'void', 'up', 'down',
-        'total', 'tender:CASH' (a TenderKind name), 'quick:<fen>'."""
+        'total', 'tender:CASH' (a TenderKind name), 'quick:<fen>', 'help', 'search',
+        'hold', 'held', 'price', 'gift', 'return', 'menu', 'pick:<row>', 'lang',
+        'cash_in', 'cash_out', 'x_report', 'close_shift', 'reprint', 'no_sale'."""
         self.message = ""
         verb, _, arg = name.partition(":")
         handlers: dict[str, Callable[[], None]] = {
@@ -232,11 +327,75 @@ class TillPresenter:
             "tender": lambda: self._choose_kind(arg),
             "quick": lambda: self._pay(TenderKind.CASH, int(arg)),
             "quick_index": lambda: self._quick(int(arg)),
+            "pick": lambda: self._pick(int(arg)),
+            **self._extra_actions(),
         }
+        if self.ask is not None and verb not in ("pick", "help", "lang"):
+            self.ask = None  # a function key leaves the question unanswered
+            self.entry = ""
         if verb in handlers:
             self._guarded(handlers[verb])
         else:
             self._changed()
+
+    def _extra_actions(self) -> dict[str, Callable[[], None]]:
+        sell_only: dict[str, Callable[[], None]] = {
+            "search": self._start_search,
+            "hold": self._hold,
+            "held": self._held_list,
+            "price": self._price_override,
+            "gift": self._gift,
+            "return": self._start_return,
+            **self._office_actions(),
+        }
+        anywhere = ("help", "lang")
+        return {
+            verb: (work if self.screen is Screen.SELL or verb in anywhere else self._not_here)
+            for verb, work in sell_only.items()
+        }
+
+    def _not_here(self) -> None:
+        self.message = self.texts("not_here")
+
+    def _pick(self, index: int) -> None:
+        """A row of the open panel tapped."""
+        if self.panel is None:
+            return
+        if self.panel.kind == "search":
+            self._pick_product(index, "")
+        elif self.panel.pick is not None:
+            self.panel.pick(index)
+
+    def _panel_enter(self, text: str) -> bool:
+        """Enter while a panel is open; False when the text is for the scan box instead."""
+        panel = self.panel
+        assert panel is not None
+        if panel.kind == "search":
+            if text and not is_search_text(text):
+                self.panel = None  # digits: a scan after all
+                return False
+            self._guarded(lambda: self._pick_product(panel.selected, text))
+            return True
+        if text.isdigit() and panel.pick is not None:
+            self._guarded(lambda: panel.pick(int(text) - 1))  # type: ignore[misc]
+        elif text:
+            self.message = self.texts("pick_by_number")
+            self._changed()
+        elif panel.confirm is not None:
+            self._guarded(panel.confirm)
+        elif panel.pick is not None:
+            self._guarded(lambda: panel.pick(panel.selected))  # type: ignore[misc]
+        else:
+            self.panel = None  # a report or the help: Enter closes it
+            self._changed()
+        return True
+
+    def _to_login(self) -> None:
+        self._next_sale()
+        self.screen = Screen.LOGIN
+        self.step = Step.OPERATOR
+        self.operator_id = self.operator_name = ""
+        self.last_sale = None
 
     def retry(self) -> None:
         """Called on a timer while offline: send the unanswered commit again, or
@@ -316,9 +475,12 @@ class TillPresenter:
     def _set_step(self, step: Step) -> None:
         if self.screen is Screen.SELL:
             self.step = step
+            self.panel = None
 
     def _move(self, delta: int) -> None:
-        if self.basket is not None and self.basket.lines:
+        if self.panel is not None:
+            self.panel.move(delta)
+        elif self.basket is not None and self.basket.lines:
             self.selected = max(0, min(len(self.basket.lines) - 1, self.selected + delta))
 
     def _show(self, basket: sales_pb2.Basket, *, select_last: bool = False) -> None:
@@ -335,16 +497,24 @@ class TillPresenter:
 
     def _enter_sell(self, text: str) -> None:
         if self.step is Step.MEMBER:
-            if text:
-                self._ensure_basket()
-                self._show(self.client.attach_member(self.basket_id, parse_credential(text)))
             self.step = Step.SCAN
+            if text:
+                self._attach_member(text)
         elif self.step is Step.QUANTITY:
             self._set_quantity(text)
+        elif text.startswith(QR_PREFIX):  # a member's QR code scanned into the scan box
+            self._attach_member(text)
         elif text:
             self._scan(text)
         elif self.basket is not None and self.basket.lines:
             self._start_tender()
+
+    def _attach_member(self, text: str) -> None:
+        self._ensure_basket()
+        self._show(self.client.attach_member(self.basket_id, parse_credential(text)))
+        assert self.basket is not None
+        coupons = self.client.list_coupons(self.basket.member.member_id)
+        self.member_coupons = sum(1 for c in coupons if c.status == "issued")
 
     def _scan(self, text: str) -> None:
         count, sep, code = text.partition("*")
@@ -370,6 +540,9 @@ class TillPresenter:
         self._pending_scan = None
         self.last_sale = None
         self._show(basket, select_last=True)
+        line = basket.lines[-1] if basket.lines else None
+        if line is not None:
+            self._device(lambda: self.devices.show_item(line.name, line.net_amount.fen))
 
     def _selected_line(self) -> sales_pb2.BasketLine | None:
         if self.basket is None or not 0 <= self.selected < len(self.basket.lines):
@@ -395,115 +568,19 @@ class TillPresenter:
         self._show(self.client.void_line(self.basket_id, line.line_id))
         self.message = self.texts("line_voided", name=line.name)
 
-    # ---- tender --------------------------------------------------------------
-
-    def _start_tender(self) -> None:
-        if self.screen is not Screen.SELL:
-            return
-        if self.basket is None or not self.basket.lines:
-            self.message = self.texts("empty_basket")
-            return
-        basket = self.client.total_basket(self.basket_id)
-        self._show(basket)
-        self.screen = Screen.TENDER
-        self.tender = Tender(basket.total.fen)
-        self.tender_kind = TenderKind.CASH
-        self.sale_id = self._make_id()
-
-    def _choose_kind(self, name: str) -> None:
-        if self.screen is Screen.TENDER and self.pending is None:
-            self.tender_kind = TenderKind[name]
-
-    def _enter_tender(self, text: str) -> None:
-        if self.last_sale is not None:
-            self._next_sale()
-            return
-        if self.pending is not None:  # the cashier asks to try again now
-            self._commit()
-            return
-        assert self.tender is not None
-        if self._awaiting_reference is not None:
-            if not text:
-                self.message = self.texts("need_reference")
-                return
-            kind, fen = self._awaiting_reference
-            self._awaiting_reference = None
-            self._pay(kind, fen, reference=text)
-            return
-        fen = parse_yuan(text) if text else self.tender.remaining
-        if fen is None:
-            self.message = self.texts("bad_amount")
-            return
-        self._pay(self.tender_kind, fen)
-
-    def quick_amounts(self) -> tuple[int, ...]:
-        """Cash amounts a customer likely hands over: exact, then round notes above."""
-        if self.tender is None or self.tender.remaining == 0:
-            return ()
-        due = self.tender.remaining
-        amounts = [due]
-        for step in (1_000, 5_000, 10_000):
-            rounded = -(-due // step) * step
-            if rounded not in amounts:
-                amounts.append(rounded)
-        return tuple(amounts)
-
-    def _quick(self, index: int) -> None:
-        amounts = self.quick_amounts()
-        if 0 <= index < len(amounts):
-            self._pay(TenderKind.CASH, amounts[index])
-
-    def _pay(self, kind: TenderKind, fen: int, reference: str = "") -> None:
-        if self.screen is not Screen.TENDER or self.tender is None or self.pending is not None:
-            return
-        if self.last_sale is not None:  # this sale is done: nothing more is paid on it
-            return
-        has_member = bool(self.basket is not None and self.basket.member.member_id)
-        if kind.needs_reference and not reference:
-            self.tender.check(kind, fen, has_member=has_member)
-            self._awaiting_reference = (kind, fen)  # the next Enter brings the slip number
-            return
-        self.tender = self.tender.add(kind, fen, has_member=has_member, reference=reference)
-        if self.tender.complete:
-            self.pending = PendingCommit(self.sale_id, self.basket_id, self.tender)
-            self._commit()
-
-    def _commit(self) -> None:
-        pending = self.pending
-        assert pending is not None
+    def _device(self, work: Callable[[], None]) -> None:
+        """Run a device call; its failure is said in words and never undoes a sale."""
         try:
-            sale = self.client.commit_sale(
-                pending.sale_id, pending.basket_id, pending.tender.to_proto()
-            )
-        except Offline:
-            raise
-        except ServerError:
-            # Refused (e.g. not enough points): nothing was sold; take the last
-            # tender off so the cashier can choose another.
-            self.pending = None
-            self.tender = pending.tender.without_last()
-            raise
-        self._online()
-        self.pending = None
-        self.last_sale = sale  # the done panel shows the receipt number and the change
-
-    def _escape_tender(self) -> None:
-        if self.last_sale is not None:
-            self._next_sale()
-        elif self.pending is not None:
-            return  # a commit in doubt cannot be taken back: it is retried
-        elif self._awaiting_reference is not None:
-            self._awaiting_reference = None
-        elif self.tender is not None and self.tender.payments:
-            self.tender = self.tender.without_last()
-        else:
-            self._show(self.client.back_out_total(self.basket_id))
-            self.screen = Screen.SELL
-            self.tender = None
+            work()
+        except Exception as exc:  # any driver's fault: the cashier must hear of it
+            self.message = self.texts("device_fault", error=str(exc)[:80])
 
     def _next_sale(self) -> None:
         self.screen = Screen.SELL
         self.step = Step.SCAN
+        self.member_coupons = -1
+        self.panel = None
+        self.ask = None
         self.basket_id = ""
         self.basket = None
         self.selected = -1

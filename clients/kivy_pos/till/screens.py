@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kivy.app import App
 from kivy.clock import Clock
 from kivy.lang import Builder
 from kivy.metrics import dp
-from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
+from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.button import Button
 from kivy.uix.screenmanager import Screen as KivyScreen
@@ -49,8 +51,34 @@ class LineRowView(BoxLayout):
     selected = BooleanProperty(False)
 
 
+class PanelRowView(ButtonBehavior, BoxLayout):
+    """One row of the overlay list: a tap picks it (search result, held basket, menu)."""
+
+    text = StringProperty("")
+    index = NumericProperty(0)
+    selected = BooleanProperty(False)
+
+    def on_release(self) -> None:
+        App.get_running_app().do(f"pick:{self.index}")
+
+
+class PanelOverlay(BoxLayout):
+    title = StringProperty("")
+    footer = StringProperty("")
+
+
 def action_buttons(table: tuple[tuple[str, str, str], ...]) -> list[FunctionKey]:
     return [FunctionKey(text=f"{key}\n{label}", action=action) for key, action, label in table]
+
+
+def relabel(
+    buttons: list[FunctionKey], table: tuple[tuple[str, str, str], ...], view: TillView
+) -> None:
+    """Function keys in the view's language (the label keys are text keys)."""
+    for button, (key, _action, label) in zip(buttons, table, strict=True):
+        text = f"{key}\n{view.labels.get(label, label)}"
+        if button.text != text:
+            button.text = text
 
 
 class TillScreen(KivyScreen):
@@ -59,6 +87,15 @@ class TillScreen(KivyScreen):
 
     def show(self, view: TillView, step: Step) -> None:
         self.view = view
+        overlay = self.ids.get("overlay")
+        rows = (view.panel_rows, view.panel_selected)
+        # Only a changed list is handed to its RecycleView: a keystroke must not re-lay it.
+        if overlay is not None and rows != getattr(self, "_panel_shown", None):
+            self._panel_shown = rows
+            overlay.ids.rows.data = [
+                {"text": row, "index": i, "selected": i == view.panel_selected}
+                for i, row in enumerate(view.panel_rows)
+            ]
 
 
 class LoginScreen(TillScreen):
@@ -66,16 +103,22 @@ class LoginScreen(TillScreen):
 
     def show(self, view: TillView, step: Step) -> None:
         super().show(view, step)
-        self.step_text = {Step.OPERATOR: "工号", Step.PIN: "密码", Step.FLOAT: "开班"}.get(step, "")
+        key = {Step.OPERATOR: "step_operator", Step.PIN: "step_pin", Step.FLOAT: "step_float"}
+        self.step_text = view.labels.get(key.get(step, ""), "")
 
 
 class SellScreen(TillScreen):
     def on_kv_post(self, base_widget: object) -> None:
-        for button in action_buttons(SELL_KEYS):
+        self._keys = action_buttons(SELL_KEYS)
+        for button in self._keys:
             self.ids.function_keys.add_widget(button)
 
     def show(self, view: TillView, step: Step) -> None:
         super().show(view, step)
+        relabel(self._keys, SELL_KEYS, view)
+        if view.lines == getattr(self, "_lines_shown", None):
+            return  # a keystroke: the lines (and their layout) stay as they are
+        self._lines_shown = view.lines
         self.ids.lines.data = [
             {
                 "number": str(row.number),
@@ -107,8 +150,9 @@ class TenderScreen(TillScreen):
 
     def show(self, view: TillView, step: Step) -> None:
         super().show(view, step)
+        relabel(self._kinds, TENDER_KEYS, view)
         for button, (_key, _action, label) in zip(self._kinds, TENDER_KEYS, strict=True):
-            button.selected = label == view.tender_kind
+            button.selected = view.labels.get(label, label) == view.tender_kind
         if view.quick != self._quick:
             self._quick = view.quick
             self.ids.quick_keys.clear_widgets()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from clients.kivy_pos.till.amounts import quantity_text, yuan
@@ -54,6 +55,13 @@ class TillView:
     payments: tuple[str, ...] = ()
     done: str = ""
     quick: tuple[tuple[str, str], ...] = ()  # (action, amount text) of quick cash buttons
+    panel_kind: str = ""  # search, held, menu, report, help, return; "" when closed
+    panel_title: str = ""
+    panel_rows: tuple[str, ...] = ()
+    panel_selected: int = -1
+    panel_footer: str = ""
+    dialog: str = ""  # the heading of a question (e.g. 主管授权)
+    labels: Mapping[str, str] = field(default_factory=dict)  # the screens' fixed words
 
 
 def line_rows(basket: sales_pb2.Basket | None, selected: int) -> tuple[LineRow, ...]:
@@ -77,11 +85,12 @@ def line_rows(basket: sales_pb2.Basket | None, selected: int) -> tuple[LineRow, 
     )
 
 
-def member_badge(basket: sales_pb2.Basket | None, texts: Texts) -> str:
+def member_badge(basket: sales_pb2.Basket | None, texts: Texts, coupons: int = -1) -> str:
+    """Name, masked phone, tier, points, stored value and usable coupons (when known)."""
     if basket is None or not basket.HasField("member") or not basket.member.member_id:
         return ""
     m = basket.member
-    return texts(
+    badge = texts(
         "member_badge",
         name=m.name,
         phone=m.masked_phone,
@@ -89,3 +98,4 @@ def member_badge(basket: sales_pb2.Basket | None, texts: Texts) -> str:
         points=m.points,
         stored=yuan(m.stored_value.fen),
     )
+    return badge + (texts("member_coupons", count=coupons) if coupons >= 0 else "")

@@ -25,3 +25,13 @@ Projector = Callable[[Connection, Insert, str, Sequence[Any]], None]
 
 # One line per projector module; the order is the order they run in.
 PROJECTORS: list[Projector] = []
+
+# Reconciliation and reports (hq_link.hq.reconcile, hq_link.hq.reports).
+from hq_link.hq.projectors import closes, ledger, receipts  # noqa: E402
+
+PROJECTORS += [receipts.project, ledger.project, closes.project]
+
+# One card across stores (hq_link.hq.onecard): members, ledger entries, the feed.
+from hq_link.hq.projectors import members  # noqa: E402
+
+PROJECTORS.append(members.project)

@@ -76,7 +76,9 @@ def _scope(data: Any, field: str) -> Scope:
 
 
 def _rule(data: Any) -> Rule:
-    if not isinstance(data, dict) or data.get("type") not in _TYPES:
+    # isinstance first: a list or object as the type is unhashable (a TypeError, not a 400).
+    kind = data.get("type") if isinstance(data, dict) else None
+    if not isinstance(kind, str) or kind not in _TYPES:
         raise InvalidArgument("rule.type", f"one of {', '.join(_TYPES)}")
     kind = data["type"]
     money = {"low": 0, "high": 10**10}

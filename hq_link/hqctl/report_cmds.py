@@ -1,0 +1,150 @@
+"""hqctl report ...: HQ's consolidated reports as terminal tables, CSV, Excel and PNG charts.
+
+The same rendering as `storectl report` (store_server.reports.output, excel,
+charts), over the replicated data of every store or of `--stores`. Progress
+goes to stderr, so the tables on stdout can be piped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import calendar
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from sqlalchemy import Connection
+
+from hq_link.hq.reports import catalog
+from hq_link.hq.reports.scope import HqScope
+from hq_link.hq.reports.users import parse_stores
+from store_server.domain.dates import parse_date
+from store_server.domain.errors import DomainError, InvalidArgument
+from store_server.reports.output import to_text, write_csv
+from store_server.reports.table import Table
+
+
+@contextmanager
+def hq_connection(ctx: object) -> Iterator[Connection]:
+    """A connection to HQ's database, with HQ's tables created if it is new."""
+    from hq_link.hq import tables
+    from hq_link.hq.server import make_engine
+
+    engine = make_engine(ctx.database_url)  # type: ignore[attr-defined]
+    try:
+        tables.metadata.create_all(engine)
+        with engine.begin() as conn:
+            yield conn
+    finally:
+        engine.dispose()
+
+
+class Progress:
+    """A bar on stderr: `  summary [#####.....] 3/8  1.2 s`."""
+
+    def __init__(self, quiet: bool) -> None:
+        self._quiet = quiet
+        self._started = time.perf_counter()
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if self._quiet:
+            return
+        width = 24
+        filled = width * done // total if total else width
+        print(
+            f"\r  {stage:<24} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} "
+            f"{time.perf_counter() - self._started:5.1f} s",
+            end="\n" if done >= total else "",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+def date_range(args: argparse.Namespace) -> tuple[date, date]:
+    if getattr(args, "month", ""):
+        try:
+            year, month = (int(x) for x in args.month.split("-"))
+            first = date(year, month, 1)
+        except ValueError as exc:
+            raise InvalidArgument("--month", "a month as YYYY-MM") from exc
+        return first, first.replace(day=calendar.monthrange(year, month)[1])
+    last = parse_date(args.date_to, "--to") or datetime.now(UTC).date()
+    return parse_date(args.date_from, "--from") or last, last
+
+
+def emit(tables: list[Table], args: argparse.Namespace, progress: Progress) -> None:
+    """Print the tables and write the files asked for."""
+    if not args.no_table:
+        for t in tables:
+            print(to_text(t))
+            print()
+    if args.csv:
+        for path in write_csv(tables, Path(args.csv)):
+            print(f"wrote {path}", file=sys.stderr)
+    if args.xlsx:
+        from store_server.reports.excel import write_workbook
+
+        print(f"wrote {write_workbook(tables, Path(args.xlsx), progress)}", file=sys.stderr)
+    if args.charts:
+        from store_server.reports.charts import write_charts
+
+        for path in write_charts(tables, Path(args.charts), progress):
+            print(f"wrote {path}", file=sys.stderr)
+
+
+def add_output_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--csv", default="", help="write one CSV per table into this folder")
+    p.add_argument("--xlsx", default="", help="write an Excel workbook (one sheet per table)")
+    p.add_argument("--charts", default="", help="write PNG charts into this folder")
+    p.add_argument("--no-table", action="store_true", help="print no tables")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+
+
+def cmd_report(ctx: object, args: argparse.Namespace) -> int:
+    if args.list:
+        for spec in catalog.REPORTS.values():
+            print(f"{spec.name:<12} {spec.title}")
+        print(f"\nnot at HQ: {catalog.NOT_AT_HQ}")
+        return 0
+    try:
+        kinds = list(args.kinds or ["summary"])
+        if kinds == ["all"]:
+            kinds = list(catalog.DEFAULT_SET)
+        first, last = date_range(args)
+        scope = HqScope(parse_stores(args.stores), first, last)
+        options = catalog.Options(
+            period=args.period, limit=args.limit, compare_last_year=not args.no_last_year
+        )
+        progress = Progress(args.quiet)
+        with hq_connection(ctx) as conn:
+            tables = catalog.run(conn, kinds, scope, options, progress)
+        emit(tables, args, progress)
+    except DomainError as exc:
+        print(f"hqctl report: {exc.message}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add `report` to hqctl."""
+    rep = sub.add_parser(
+        "report",
+        help="consolidated reports: sales (同期对比), stores, hours, cashiers, tenders, "
+        "best sellers, members' liabilities, settlement",
+        description="Reports over the replicated data of the chain or of --stores. "
+        f"Not available at HQ: {catalog.NOT_AT_HQ}.",
+    )
+    rep.add_argument("kinds", nargs="*", help=f"report names ({', '.join(catalog.REPORTS)}) or all")
+    rep.add_argument("--list", action="store_true", help="the reports there are")
+    rep.add_argument("--stores", default="", help="S01,S02 (default: every store)")
+    rep.add_argument("--from", dest="date_from", default="", help="first business day YYYY-MM-DD")
+    rep.add_argument("--to", dest="date_to", default="", help="last business day (default today)")
+    rep.add_argument("--month", default="", help="a whole month YYYY-MM (instead of --from/--to)")
+    rep.add_argument("--period", default="day", help="summary per day, week or month")
+    rep.add_argument("--limit", type=int, default=20, help="rows of a ranking")
+    rep.add_argument("--no-last-year", action="store_true", help="summary without 同期对比")
+    add_output_args(rep)
+    rep.set_defaults(func=cmd_report)
