@@ -138,8 +138,10 @@ class TillpointInterceptor(grpc.ServerInterceptor):
     def intercept_service(self, continuation: Callable, details: grpc.HandlerCallDetails):
         handler = continuation(details)
         method = details.method
-        if handler is None or not method.startswith(GUARDED_PREFIX):
+        if handler is None:
             return handler
+        if not method.startswith(GUARDED_PREFIX):
+            return _public(handler)  # health, reflection: open, but bad bytes are refused
         rule = self._rules.get(method)
         if handler.unary_unary is not None:
             inner = handler.unary_unary
@@ -370,6 +372,44 @@ def _refuse_undecodable(request: Any) -> None:
             "is not a valid message (bad encoding or invalid UTF-8 text)",
             reason="UNDECODABLE_REQUEST",
         )
+
+
+def _public(handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+    """A public service's handler (health, reflection) that answers undecodable
+    bytes with INVALID_ARGUMENT, not gRPC's INTERNAL; nothing else changes."""
+
+    def refuse(request: Any, context: grpc.ServicerContext) -> None:
+        if isinstance(request, _Undecodable):
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"request: {request.problem}")
+
+    def checked(requests: Iterator[Any], context: grpc.ServicerContext) -> Iterator[Any]:
+        for request in requests:
+            refuse(request, context)
+            yield request
+
+    kw = {
+        "request_deserializer": _tolerant(handler.request_deserializer),
+        "response_serializer": handler.response_serializer,
+    }
+    if handler.unary_unary is not None:
+        uu = handler.unary_unary
+        return grpc.unary_unary_rpc_method_handler(
+            lambda req, ctx: (refuse(req, ctx), uu(req, ctx))[1], **kw
+        )
+    if handler.unary_stream is not None:
+        us = handler.unary_stream
+        return grpc.unary_stream_rpc_method_handler(
+            lambda req, ctx: (refuse(req, ctx), us(req, ctx))[1], **kw
+        )
+    if handler.stream_unary is not None:
+        su = handler.stream_unary
+        return grpc.stream_unary_rpc_method_handler(
+            lambda reqs, ctx: su(checked(reqs, ctx), ctx), **kw
+        )
+    ss = handler.stream_stream
+    return grpc.stream_stream_rpc_method_handler(
+        lambda reqs, ctx: ss(checked(reqs, ctx), ctx), **kw
+    )
 
 
 def _decoded(requests: Iterator[Any]) -> Iterator[Any]:

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from store_server.domain.money import MILLI, line_amount
 from store_server.domain.promotions.catalog_index import PromotionSet
-from store_server.domain.promotions.engine import LineState, apply_promotions
+from store_server.domain.promotions.engine import LineState, Prepared, apply_prepared
 from store_server.domain.promotions.model import PercentOff, Promotion
 
 
@@ -103,20 +103,47 @@ def price_basket(
 
     The answer lists the lines in the order given.
     """
-    own = [_price_line(line, member) for line in lines]
-    states = [_state(line, priced) for line, priced in zip(lines, own, strict=True)]
+    # Each line's own price as (base, adjustments, net) in fen: a PricedLine is
+    # built once, after the promotions.
+    own = [_own_price(line, member) for line in lines]
     # Work in an order that does not depend on the scan order.
     order = sorted(range(len(lines)), key=lambda i: lines[i].line_id)
+    near: dict[str, list[int]] | None = None
     if isinstance(promotions, PromotionSet):
-        promotions = promotions.for_lines((line.product_id, line.category) for line in lines)
-    rules = [*promotions, *_member_promotions(member)]
-    if rules:
-        done = apply_promotions(
-            [states[i] for i in order], rules, store_id=store_id, at=at, member=member is not None
+        rules, near = promotions.for_basket(
+            [(lines[i].product_id, lines[i].category) for i in order]
         )
-        for i, state in zip(order, done, strict=True):
-            states[i] = state
-    return PricedBasket(tuple(_with_promotions(p, s) for p, s in zip(own, states, strict=True)))
+    else:
+        rules = [Prepared(promo) for promo in promotions]
+    if member is not None:
+        extra = [Prepared(promo) for promo in _member_promotions(member)]
+        if near is not None and any(prep.promo_id in near for prep in extra):
+            near = None  # one id, two promotions: find every promotion's lines the slow way
+        rules.extend(extra)
+    if not rules:
+        return PricedBasket(
+            tuple(
+                PricedLine(line.line_id, base, adjustments, net, line.tax_rate_bp)
+                for line, (base, adjustments, net) in zip(lines, own, strict=True)
+            )
+        )
+    done = apply_prepared(
+        [_state(lines[i], own[i][2]) for i in order],
+        rules,
+        store_id=store_id,
+        at=at,
+        member=member is not None,
+        near=near,
+    )
+    states: list[LineState | None] = [None] * len(lines)
+    for i, state in zip(order, done, strict=True):
+        states[i] = state
+    return PricedBasket(
+        tuple(
+            _priced(line, priced, state)
+            for line, priced, state in zip(lines, own, states, strict=True)
+        )
+    )
 
 
 def _member_promotions(member: MemberContext | None) -> list[Promotion]:
@@ -147,38 +174,62 @@ def _member_promotions(member: MemberContext | None) -> list[Promotion]:
     return out
 
 
-def _state(line: LineInput, priced: PricedLine) -> LineState:
+def _state(line: LineInput, net_fen: int) -> LineState:
     promotable = not line.gift and line.override_unit_price_fen is None
     whole = line.quantity_milli % MILLI == 0 and not line.weighed and line.pack_factor == 1
     countable = promotable and whole and line.fixed_amount_fen is None
     units = line.quantity_milli // MILLI if countable else 0
-    unit_price = priced.net_amount_fen // units if units else 0
+    unit_price = net_fen // units if units else 0
     return LineState(
-        line_id=line.line_id,
-        product_id=line.product_id,
-        category=line.category,
-        unit_price_fen=unit_price,
-        net_fen=priced.net_amount_fen,
-        countable=countable,
-        promotable=promotable,
-        free_units=units,
+        line.line_id,
+        line.product_id,
+        line.category,
+        unit_price,
+        net_fen,
+        countable,
+        promotable,
+        units,
+        {},
     )
 
 
-def _with_promotions(priced: PricedLine, state: LineState) -> PricedLine:
-    if not state.discounts:
-        return priced
-    extra = tuple(
-        Adjustment(f"PROMO:{promo_id}", name, -amount)
-        for promo_id, (name, amount) in sorted(state.discounts.items())
-    )
-    return PricedLine(
-        line_id=priced.line_id,
-        base_amount_fen=priced.base_amount_fen,
-        adjustments=priced.adjustments + extra,
-        net_amount_fen=state.net_fen,
-        tax_rate_bp=priced.tax_rate_bp,
-    )
+def _priced(
+    line: LineInput, own: tuple[int, tuple[Adjustment, ...], int], state: LineState | None
+) -> PricedLine:
+    base, adjustments, net = own
+    discounts = state.discounts if state is not None else None
+    if discounts:
+        net = state.net_fen
+        if len(discounts) == 1:
+            ((promo_id, (name, amount)),) = discounts.items()
+            adjustments += (Adjustment(f"PROMO:{promo_id}", name, -amount),)
+        else:
+            adjustments += tuple(
+                Adjustment(f"PROMO:{promo_id}", name, -amount)
+                for promo_id, (name, amount) in sorted(discounts.items())
+            )
+    return PricedLine(line.line_id, base, adjustments, net, line.tax_rate_bp)
+
+
+def _own_price(
+    line: LineInput, member: MemberContext | None
+) -> tuple[int, tuple[Adjustment, ...], int]:
+    """A line's own price as (base, adjustments, net), fen, before any promotion."""
+    if (
+        line.fixed_amount_fen is None
+        and line.override_unit_price_fen is None
+        and not line.gift
+        and (member is None or line.member_unit_price_fen is None)
+    ):
+        # The common line: shelf price times quantity, nothing to explain.
+        amount = line.unit_price_fen * line.quantity_milli
+        if amount >= 0:  # line_amount's rounding half up, in one division
+            base = (2 * amount + MILLI) // (2 * MILLI)
+            return base, (), base
+        base = line_amount(line.unit_price_fen, line.quantity_milli)
+        return base, (), max(base, 0)
+    priced = _price_line(line, member)
+    return priced.base_amount_fen, priced.adjustments, priced.net_amount_fen
 
 
 def _price_line(line: LineInput, member: MemberContext | None) -> PricedLine:

@@ -90,3 +90,20 @@ def test_a_promotion_whose_rule_type_is_a_list_or_object_is_invalid_argument(
         )
         assert error_detail(err).field == "rule.type"
     assert dump(store.store.config.database)[0] == before
+
+
+def test_undecodable_bytes_to_health_and_reflection_are_invalid_argument(
+    store: RunningStore,
+) -> None:
+    """The public services (outside auth) refuse bad bytes too, and still serve good ones."""
+    kw = {"request_serializer": None, "response_deserializer": None}
+    check = store.channel.unary_unary("/grpc.health.v1.Health/Check", **kw)
+    watch = store.channel.unary_stream("/grpc.health.v1.Health/Watch", **kw)
+    reflect = store.channel.stream_stream(
+        "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", **kw
+    )
+    for payload in UNDECODABLE:
+        expect_code(BAD, lambda p=payload: check(p, timeout=DEADLINE))
+        expect_code(BAD, lambda p=payload: next(iter(watch(p, timeout=DEADLINE))))
+        expect_code(BAD, lambda p=payload: list(reflect(iter([p]), timeout=DEADLINE)))
+    assert check(b"", timeout=DEADLINE) == b"\x08\x01"  # SERVING

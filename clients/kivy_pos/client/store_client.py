@@ -343,6 +343,16 @@ class StoreClient:
     def detach_member(self, basket_id: str) -> sales_pb2.Basket:
         return self._sale("DetachMember", sales_pb2.BasketRef(basket_id=basket_id))
 
+    def apply_coupon(self, basket_id: str, coupon_id: str) -> sales_pb2.Basket:
+        """Put one of the attached member's coupons on the basket (priced at once)."""
+        request = sales_pb2.CouponRequest(basket_id=basket_id, coupon_id=coupon_id)
+        return self._sale("ApplyCoupon", request)
+
+    def remove_coupon(self, basket_id: str, coupon_id: str) -> sales_pb2.Basket:
+        """Take a coupon off the basket again."""
+        request = sales_pb2.CouponRequest(basket_id=basket_id, coupon_id=coupon_id)
+        return self._sale("RemoveCoupon", request)
+
     # ---- sales and returns -------------------------------------------------
 
     def commit_sale(

@@ -46,3 +46,8 @@ def parse_yuan(text: str) -> int | None:
 def parse_quantity(text: str) -> int | None:
     """'3' -> 3000 thousandths, '0.352' -> 352; None when not a number of <= 3 decimals."""
     return _decimal(text, 3)
+
+
+def parse_minor(text: str, places: int) -> int | None:
+    """An amount in a currency's minor units: ('20.5', 2) -> 2050, ('1000', 0) -> 1000."""
+    return _decimal(text, places)

@@ -12,6 +12,7 @@ def help_rows(t: Texts) -> tuple[str, ...]:
     rows.append(t("help_tender"))
     rows += [f"  {key:<5} {t(label)}" for key, _action, label in TENDER_KEYS]
     rows.append(f"  {'/'.join(QUICK_KEYS)}  {t('help_quick')}")
+    rows.append(f"  {'F7':<5} {t('help_foreign')}")
     rows.append(t("help_common"))
     rows += [f"  {key:<9} {t(label)}" for key, label in COMMON_KEYS]
     return tuple(rows)

@@ -23,6 +23,9 @@ class Panel:
     selected: int = 0
     footer: str = ""
     marked: set[int] = field(default_factory=set)  # rows ticked (a return's lines)
+    # Text typed other than a row number (e.g. a return's '2*1': row 2, quantity 1);
+    # True when the panel took it.
+    typed: Callable[[str], bool] | None = None
 
     def move(self, delta: int) -> None:
         if self.rows:

@@ -22,8 +22,9 @@ from clients.kivy_pos.till.panel import Ask, Panel
 from clients.kivy_pos.till.peripherals import NoDevices, Peripherals
 from clients.kivy_pos.till.returns_desk import ReturnsMixin
 from clients.kivy_pos.till.sell_extras import SellExtrasMixin, is_search_text
-from clients.kivy_pos.till.tender import Tender, TenderKind, TenderRefused
+from clients.kivy_pos.till.tender import Tender, Tendered, TenderKind, TenderRefused
 from clients.kivy_pos.till.tender_desk import PendingCommit, TenderMixin
+from clients.kivy_pos.till.tender_extras import TenderExtrasMixin, foreign_text
 from clients.kivy_pos.till.texts import Texts
 from clients.kivy_pos.till.view_model import Screen, TillView, line_rows, member_badge
 from tillpoint.v1 import catalog_pb2, members_pb2, sales_pb2
@@ -57,6 +58,8 @@ class Client(Protocol):
     def resume_basket(self, basket_id: str) -> sales_pb2.Basket: ...
     def held_baskets(self) -> Sequence[sales_pb2.Basket]: ...
     def list_coupons(self, member_id: str) -> Sequence[members_pb2.MemberCoupon]: ...
+    def apply_coupon(self, basket_id: str, coupon_id: str) -> sales_pb2.Basket: ...
+    def remove_coupon(self, basket_id: str, coupon_id: str) -> sales_pb2.Basket: ...
     def override_price(
         self,
         basket_id: str,
@@ -127,7 +130,7 @@ def parse_credential(text: str) -> members_pb2.MemberCredential:
     return members_pb2.MemberCredential(card_no=text.strip())
 
 
-class TillPresenter(SellExtrasMixin, OfficeMixin, ReturnsMixin, TenderMixin):
+class TillPresenter(SellExtrasMixin, OfficeMixin, ReturnsMixin, TenderMixin, TenderExtrasMixin):
     def __init__(
         self,
         client: Client,
@@ -159,6 +162,7 @@ class TillPresenter(SellExtrasMixin, OfficeMixin, ReturnsMixin, TenderMixin):
         self.selected = -1
         self._pending_scan: tuple[str, str] | None = None  # (text, line_id)
         self.tender_kind = TenderKind.CASH
+        self.foreign_currency = "USD"  # F7 on the tender screen moves on to the next
         self.tender: Tender | None = None
         self.pending: PendingCommit | None = None
         self.sale_id = ""
@@ -184,6 +188,8 @@ class TillPresenter(SellExtrasMixin, OfficeMixin, ReturnsMixin, TenderMixin):
         done = ""
         if self.last_sale is not None and self.screen is Screen.TENDER:
             done = t("sale_done", receipt_no=self.last_sale.receipt_no)
+            if self.last_sale.receipt.forfeited.fen:
+                done += t("forfeited", amount=yuan(self.last_sale.receipt.forfeited.fen))
         return TillView(
             screen=self.screen,
             operator=f"{self.operator_id} {self.operator_name}".strip(),
@@ -201,10 +207,8 @@ class TillPresenter(SellExtrasMixin, OfficeMixin, ReturnsMixin, TenderMixin):
             paid=yuan(tender.paid) if tender else "0.00",
             remaining=yuan(tender.remaining) if tender else "0.00",
             change=yuan(self._change()),
-            tender_kind=t(self.tender_kind.text_key),
-            payments=tuple(f"{t(p.kind.text_key)} ¥{yuan(p.fen)}" for p in tender.payments)
-            if tender
-            else (),
+            tender_kind=self._kind_text(),
+            payments=tuple(self._payment_text(p) for p in tender.payments) if tender else (),
             done=done,
             quick=tuple((f"quick:{fen}", yuan(fen)) for fen in self.quick_amounts()),
             panel_kind=self.panel.kind if self.panel else "",
@@ -215,6 +219,18 @@ class TillPresenter(SellExtrasMixin, OfficeMixin, ReturnsMixin, TenderMixin):
             dialog=self.ask.title if self.ask else "",
             labels=t.labels(),
         )
+
+    def _kind_text(self) -> str:
+        text = self.texts(self.tender_kind.text_key)
+        if self.tender_kind is TenderKind.FOREIGN_CASH:
+            return f"{text} {self.foreign_currency}"
+        return text
+
+    def _payment_text(self, p: Tendered) -> str:
+        name = self.texts(p.kind.text_key)
+        if p.kind is TenderKind.FOREIGN_CASH:
+            return f"{name} {foreign_text(p)}"
+        return f"{name} ¥{yuan(p.fen)}"
 
     def _panel_rows(self) -> tuple[str, ...]:
         if self.panel is None:
@@ -239,7 +255,10 @@ class TillPresenter(SellExtrasMixin, OfficeMixin, ReturnsMixin, TenderMixin):
             return t("next_sale")
         if self._awaiting_reference is not None:
             kind, fen = self._awaiting_reference
-            return t("reference_prompt", kind=t(kind.text_key), amount=yuan(fen))
+            key = "voucher_prompt" if kind is TenderKind.GIFT_VOUCHER else "reference_prompt"
+            return t(key, kind=t(kind.text_key), amount=yuan(fen))
+        if self.tender_kind is TenderKind.FOREIGN_CASH:
+            return t("foreign_prompt", currency=self.foreign_currency)
         return t("tender_prompt")
 
     def _change(self) -> int:
@@ -314,7 +333,8 @@ class TillPresenter(SellExtrasMixin, OfficeMixin, ReturnsMixin, TenderMixin):
         """A function key or a button: 'member', 'quantity', 'void', 'up', 'down',
         'total', 'tender:CASH' (a TenderKind name), 'quick:<fen>', 'help', 'search',
         'hold', 'held', 'price', 'gift', 'return', 'menu', 'pick:<row>', 'lang',
-        'cash_in', 'cash_out', 'x_report', 'close_shift', 'reprint', 'no_sale'."""
+        'cash_in', 'cash_out', 'x_report', 'close_shift', 'reprint', 'no_sale',
+        'foreign' (foreign cash; again: the next currency), 'coupons' (the member's)."""
         self.message = ""
         verb, _, arg = name.partition(":")
         handlers: dict[str, Callable[[], None]] = {
@@ -327,6 +347,8 @@ class TillPresenter(SellExtrasMixin, OfficeMixin, ReturnsMixin, TenderMixin):
             "tender": lambda: self._choose_kind(arg),
             "quick": lambda: self._pay(TenderKind.CASH, int(arg)),
             "quick_index": lambda: self._quick(int(arg)),
+            "foreign": self._choose_foreign,
+            "coupons": self._coupons,
             "pick": lambda: self._pick(int(arg)),
             **self._extra_actions(),
         }
@@ -376,7 +398,9 @@ class TillPresenter(SellExtrasMixin, OfficeMixin, ReturnsMixin, TenderMixin):
                 return False
             self._guarded(lambda: self._pick_product(panel.selected, text))
             return True
-        if text.isdigit() and panel.pick is not None:
+        if text and not text.isdigit() and panel.typed is not None and panel.typed(text):
+            self._changed()
+        elif text.isdigit() and panel.pick is not None:
             self._guarded(lambda: panel.pick(int(text) - 1))  # type: ignore[misc]
         elif text:
             self.message = self.texts("pick_by_number")

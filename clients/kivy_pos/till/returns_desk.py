@@ -8,13 +8,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from clients.kivy_pos.till.amounts import quantity_text, yuan
+from clients.kivy_pos.till.amounts import parse_quantity, quantity_text, yuan
 from clients.kivy_pos.till.panel import Ask, Panel
 from tillpoint.v1 import common_pb2, sales_pb2
 
 
+def _qty(line: sales_pb2.ReceiptLine, milli: int) -> str:
+    return quantity_text(milli, weighed=line.unit == "kg", unit=line.unit)
+
+
 def receipt_line_row(line: sales_pb2.ReceiptLine) -> str:
-    qty = quantity_text(line.quantity.milli, weighed=line.unit == "kg", unit=line.unit)
+    qty = _qty(line, line.quantity.milli)
     return f"{line.line_no}. {line.name}  ×{qty}  ¥{yuan(line.net_amount.fen)}"
 
 
@@ -48,10 +52,44 @@ class ReturnsMixin:
             footer=t("return_footer"),
         )
 
+        partial: dict[int, int] = {}  # row -> thousandths to return, when not all
+
+        def show_row(index: int) -> None:
+            line = receipt.lines[index]
+            row = receipt_line_row(line)
+            if index in partial:
+                row += t("return_partial", qty=_qty(line, partial[index]))
+            rows = list(panel.rows)
+            rows[index] = row
+            panel.rows = tuple(rows)
+
         def toggle(index: int) -> None:
             if 0 <= index < len(receipt.lines):
                 panel.marked ^= {index}
                 panel.selected = index
+                if partial.pop(index, None) is not None:
+                    show_row(index)
+
+        def typed(text: str) -> bool:
+            """'2*1': return 1 of line 2 ('3*0.25' for 0.25 kg of a weighed line 3)."""
+            number, sep, qty = text.partition("*")
+            if not sep or not number.strip().isdigit():
+                return False
+            index, milli = int(number) - 1, parse_quantity(qty)
+            if not 0 <= index < len(receipt.lines) or milli is None:
+                self.message = t("return_bad_qty")
+                return True
+            if not 0 < milli <= receipt.lines[index].quantity.milli:
+                self.message = t("return_bad_qty")
+                return True
+            if milli < receipt.lines[index].quantity.milli:
+                partial[index] = milli
+            else:
+                partial.pop(index, None)
+            panel.marked.add(index)
+            panel.selected = index
+            show_row(index)
+            return True
 
         def confirm() -> None:
             if not panel.marked:
@@ -59,7 +97,10 @@ class ReturnsMixin:
                 return
             lines = [
                 sales_pb2.ReturnLineRequest(
-                    line_no=receipt.lines[i].line_no, quantity=receipt.lines[i].quantity
+                    line_no=receipt.lines[i].line_no,
+                    quantity=common_pb2.Quantity(
+                        milli=partial.get(i, receipt.lines[i].quantity.milli)
+                    ),
                 )
                 for i in sorted(panel.marked)
             ]
@@ -68,6 +109,7 @@ class ReturnsMixin:
 
         panel.pick = toggle
         panel.confirm = confirm
+        panel.typed = typed
         self.panel = panel
 
     def _return_without(self, code: str) -> None:

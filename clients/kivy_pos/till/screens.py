@@ -20,6 +20,7 @@ from kivy.uix.screenmanager import Screen as KivyScreen
 
 from clients.kivy_pos.till.keys import QUICK_KEYS, SELL_KEYS, TENDER_KEYS
 from clients.kivy_pos.till.presenter import Step
+from clients.kivy_pos.till.tender import FOREIGN_CURRENCIES as CURRENCIES
 from clients.kivy_pos.till.view_model import Screen, TillView
 
 KV_DIR = Path(__file__).parent / "kv"
@@ -152,7 +153,8 @@ class TenderScreen(TillScreen):
         super().show(view, step)
         relabel(self._kinds, TENDER_KEYS, view)
         for button, (_key, _action, label) in zip(self._kinds, TENDER_KEYS, strict=True):
-            button.selected = view.labels.get(label, label) == view.tender_kind
+            text = view.labels.get(label, label)  # foreign cash shows its currency after
+            button.selected = view.tender_kind in (text, *(f"{text} {c}" for c, _ in CURRENCIES))
         if view.quick != self._quick:
             self._quick = view.quick
             self.ids.quick_keys.clear_widgets()

@@ -1,4 +1,12 @@
-"""Tender arithmetic of one sale: what is due, what was paid, the change (all in fen)."""
+"""Tender arithmetic of one sale: what is due, what was paid, the change (all in fen).
+
+It follows the server's rules (store_server/domain/tender.py): cash may exceed what
+is due and the excess is change; card, mobile and member tenders pay exactly; a gift
+voucher (礼券) pays its face value and what it exceeds the due amount by is forfeited,
+never given back. Foreign cash is converted by the server at the HQ rate, which the
+till does not know: a foreign cash payment is taken last and sends the sale, and the
+server says the change (in yuan) or that more is due.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +24,8 @@ class TenderKind(Enum):
     MOBILE = (sales_pb2.TENDER_KIND_MOBILE, "mobile")
     STORED_VALUE = (sales_pb2.TENDER_KIND_STORED_VALUE, "stored_value")
     POINTS = (sales_pb2.TENDER_KIND_POINTS, "points")
+    GIFT_VOUCHER = (sales_pb2.TENDER_KIND_GIFT_VOUCHER, "gift_voucher")
+    FOREIGN_CASH = (sales_pb2.TENDER_KIND_FOREIGN_CASH, "foreign_cash")
 
     @property
     def proto(self) -> int:
@@ -27,19 +37,36 @@ class TenderKind(Enum):
 
     @property
     def needs_reference(self) -> bool:
-        """A card slip or mobile payment number is recorded with the payment."""
-        return self in (TenderKind.BANK_CARD, TenderKind.MOBILE)
+        """A card slip, mobile payment or voucher number is recorded with the payment."""
+        return self in (TenderKind.BANK_CARD, TenderKind.MOBILE, TenderKind.GIFT_VOUCHER)
 
     @property
     def needs_member(self) -> bool:
         return self in (TenderKind.STORED_VALUE, TenderKind.POINTS)
 
+    @property
+    def exact(self) -> bool:
+        """Pays exactly what it says: more than is due is a typing error."""
+        return self in (
+            TenderKind.BANK_CARD,
+            TenderKind.MOBILE,
+            TenderKind.STORED_VALUE,
+            TenderKind.POINTS,
+        )
+
+
+# Foreign currencies the till offers (ISO code, decimal places of its minor unit).
+# The rates are set at HQ and applied by the server; a code without a rate is refused there.
+FOREIGN_CURRENCIES: tuple[tuple[str, int], ...] = (("USD", 2), ("HKD", 2), ("EUR", 2), ("JPY", 0))
+
 
 @dataclass(frozen=True)
 class Tendered:
     kind: TenderKind
-    fen: int
+    fen: int  # 0 for foreign cash: its yuan value is the server's to work out
     reference: str = ""
+    currency: str = ""  # foreign cash only, e.g. USD
+    foreign_minor: int = 0  # foreign cash only, in the currency's minor unit (US cents)
 
 
 class TenderRefused(ValueError):
@@ -53,22 +80,46 @@ class Tender:
     due: int
     payments: tuple[Tendered, ...] = ()
 
+    def _sum(self, *kinds: TenderKind) -> int:
+        return sum(p.fen for p in self.payments if p.kind in kinds)
+
     @property
     def paid(self) -> int:
         return sum(p.fen for p in self.payments)
 
     @property
+    def _exact(self) -> int:
+        return sum(p.fen for p in self.payments if p.kind.exact)
+
+    @property
+    def _voucher_applied(self) -> int:
+        return min(self._sum(TenderKind.GIFT_VOUCHER), max(self.due - self._exact, 0))
+
+    @property
+    def forfeited(self) -> int:
+        """Voucher value beyond what was due: kept by the store, no change given."""
+        return self._sum(TenderKind.GIFT_VOUCHER) - self._voucher_applied
+
+    @property
     def remaining(self) -> int:
-        return max(self.due - self.paid, 0)
+        covered = self._exact + self._voucher_applied + self._sum(TenderKind.CASH)
+        return max(self.due - covered, 0)
 
     @property
     def change(self) -> int:
-        """Change is given in cash only, so it is what cash paid beyond the due amount."""
-        return max(self.paid - self.due, 0)
+        """Change is given in cash only: what cash paid beyond the rest of the due amount."""
+        cash_due = max(self.due - self._exact - self._voucher_applied, 0)
+        return max(self._sum(TenderKind.CASH) - cash_due, 0)
+
+    @property
+    def has_foreign(self) -> bool:
+        return any(p.kind is TenderKind.FOREIGN_CASH for p in self.payments)
 
     @property
     def complete(self) -> bool:
-        return self.paid >= self.due
+        """Enough to send: everything is covered, or foreign cash was taken (the server
+        converts it and answers with the change or with what is still due)."""
+        return self.remaining == 0 or self.has_foreign
 
     def check(self, kind: TenderKind, fen: int, *, has_member: bool) -> None:
         """Raise TenderRefused when this payment cannot be taken."""
@@ -76,20 +127,38 @@ class Tender:
             raise TenderRefused("bad_amount")
         if kind.needs_member and not has_member:
             raise TenderRefused("need_member")
-        if kind is not TenderKind.CASH and fen > self.remaining:
+        if kind.exact and fen > self.remaining:
             raise TenderRefused("over_non_cash")
 
     def add(self, kind: TenderKind, fen: int, *, has_member: bool, reference: str = "") -> Tender:
+        if kind is TenderKind.FOREIGN_CASH:
+            raise TenderRefused("bad_amount")  # foreign cash comes through add_foreign
         self.check(kind, fen, has_member=has_member)
         if kind.needs_reference and not reference:
             raise TenderRefused("need_reference")
         return Tender(self.due, (*self.payments, Tendered(kind, fen, reference)))
 
+    def add_foreign(self, currency: str, minor: int) -> Tender:
+        """Foreign cash of `minor` units of `currency` (e.g. 2000 US cents)."""
+        if minor <= 0:
+            raise TenderRefused("bad_amount")
+        paid = Tendered(TenderKind.FOREIGN_CASH, 0, currency=currency, foreign_minor=minor)
+        return Tender(self.due, (*self.payments, paid))
+
+    def with_due(self, due: int) -> Tender:
+        """The same payments against a new amount due (a coupon applied or taken off)."""
+        return Tender(due, self.payments)
+
     def without_last(self) -> Tender:
         return Tender(self.due, self.payments[:-1])
 
     def to_proto(self) -> list[sales_pb2.Payment]:
-        return [
-            sales_pb2.Payment(kind=p.kind.proto, amount={"fen": p.fen}, reference=p.reference)
-            for p in self.payments
-        ]
+        return [_payment(p) for p in self.payments]
+
+
+def _payment(p: Tendered) -> sales_pb2.Payment:
+    if p.kind is TenderKind.FOREIGN_CASH:
+        return sales_pb2.Payment(
+            kind=p.kind.proto, currency=p.currency, foreign_amount_minor=p.foreign_minor
+        )
+    return sales_pb2.Payment(kind=p.kind.proto, amount={"fen": p.fen}, reference=p.reference)

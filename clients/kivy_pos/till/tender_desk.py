@@ -47,6 +47,7 @@ class TenderMixin:
     _online: Callable[[], None]
     _next_sale: Callable[[], None]
     _device: Callable[[Callable[[], None]], None]
+    _pay_foreign: Callable[[str], None]
 
     # ---- tender --------------------------------------------------------------
 
@@ -85,6 +86,9 @@ class TenderMixin:
             self._awaiting_reference = None
             self._pay(kind, fen, reference=text)
             return
+        if self.tender_kind is TenderKind.FOREIGN_CASH:
+            self._pay_foreign(text)
+            return
         fen = parse_yuan(text) if text else self.tender.remaining
         if fen is None:
             self.message = self.texts("bad_amount")
@@ -119,7 +123,10 @@ class TenderMixin:
             self._awaiting_reference = (kind, fen)  # the next Enter brings the slip number
             return
         self.tender = self.tender.add(kind, fen, has_member=has_member, reference=reference)
-        if self.tender.complete:
+        self._send_if_complete()
+
+    def _send_if_complete(self) -> None:
+        if self.tender is not None and self.tender.complete:
             self.pending = PendingCommit(self.sale_id, self.basket_id, self.tender)
             self._commit()
 

@@ -9,12 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from store_server.domain.promotions.engine import Prepared
 from store_server.domain.promotions.model import Bundle, BuyGet, Promotion, Scope
 
 
 class PromotionSet:
     def __init__(self, promotions: Sequence[Promotion]) -> None:
         self.promotions = tuple(promotions)
+        # What the engine needs of each promotion that no basket changes, built once.
+        self.prepared = tuple(Prepared(promo) for promo in self.promotions)
+        self._unique_ids = len({promo.promo_id for promo in self.promotions}) == len(
+            self.promotions
+        )
         self._by_product: dict[int, list[int]] = {}
         self._by_category: dict[str, list[int]] = {}
         self._everywhere: list[int] = []
@@ -43,3 +49,34 @@ class PromotionSet:
             found.update(self._by_product.get(product_id, ()))
             found.update(self._by_category.get(category, ()))
         return [self.promotions[i] for i in sorted(found)]
+
+    def for_basket(
+        self, lines: Sequence[tuple[int, str]]
+    ) -> tuple[list[Prepared], dict[str, list[int]] | None]:
+        """for_lines for the engine: the prepared promotions (same ones, same order) and,
+        by promotion id, the indexes of the lines each one names, ascending.
+
+        The lines are (product id, category) in the order the engine works in.
+        Without unique promotion ids the second answer is None (the engine then
+        finds each promotion's lines itself).
+        """
+        near: dict[int, list[int]] = {}
+        by_product, by_category = self._by_product, self._by_category
+        for position, (product_id, category) in enumerate(lines):
+            for hit in (by_product.get(product_id), by_category.get(category)):
+                if hit:
+                    for index in hit:
+                        found = near.get(index)
+                        if found is None:
+                            near[index] = [position]
+                        elif found[-1] != position:  # named by product and by category
+                            found.append(position)
+        prepared = self.prepared
+        if self._everywhere:
+            every = list(range(len(lines)))
+            for index in self._everywhere:
+                near[index] = every  # never written to: the engine only reads them
+        chosen = sorted(near)
+        if not self._unique_ids:
+            return [prepared[i] for i in chosen], None
+        return [prepared[i] for i in chosen], {prepared[i].promo_id: near[i] for i in chosen}

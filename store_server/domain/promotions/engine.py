@@ -36,7 +36,7 @@ from store_server.domain.promotions.model import (
 EXHAUSTIVE_GROUP = 6
 
 
-@dataclass
+@dataclass(slots=True)
 class LineState:
     """One line while promotions are applied to it."""
 
@@ -66,10 +66,58 @@ class LineState:
     def take(self, promo: Promotion, amount: int) -> None:
         if amount <= 0:
             return
-        amount = min(amount, self.net_fen)  # never below zero
+        if amount > self.net_fen:
+            amount = self.net_fen  # never below zero
         self.net_fen -= amount
-        name, before = self.discounts.get(promo.promo_id, (promo.name, 0))
-        self.discounts[promo.promo_id] = (name, before + amount)
+        found = self.discounts.get(promo.promo_id)
+        self.discounts[promo.promo_id] = (
+            (promo.name, amount) if found is None else (found[0], found[1] + amount)
+        )
+
+
+class Prepared:
+    """What the engine needs of one promotion that no basket changes (built once per set)."""
+
+    __slots__ = (
+        "always",
+        "apply",
+        "categories",
+        "everywhere",
+        "group_key",
+        "members_only",
+        "phase",
+        "priority",
+        "product_ids",
+        "promo",
+        "promo_id",
+        "schedule",
+        "solo_key",
+        "stores",
+    )
+
+    def __init__(self, promo: Promotion) -> None:
+        self.promo = promo
+        self.promo_id = promo.promo_id
+        self.group_key = promo.group or f"\x00{promo.promo_id}"
+        self.phase = phase(promo.rule)
+        self.priority = promo.priority
+        self.apply = _RULES[type(promo.rule)]
+        scopes = _scopes(promo)
+        self.everywhere = any(not s.product_ids and not s.categories for s in scopes)
+        self.product_ids = frozenset().union(*(s.product_ids for s in scopes))
+        self.categories = frozenset().union(*(s.categories for s in scopes))
+        self.members_only = promo.members_only
+        self.stores = promo.stores
+        self.schedule = sch = promo.schedule
+        # On at any time: no need to ask the schedule (Schedule.active would say yes).
+        self.always = (
+            sch.valid_from is None
+            and sch.valid_to is None
+            and not sch.days_of_week
+            and sch.time_from is None
+            and sch.time_to is None
+        )
+        self.solo_key = (self.phase, -self.priority, self.group_key)
 
 
 def apply_promotions(
@@ -80,72 +128,142 @@ def apply_promotions(
     at: datetime,
     member: bool,
 ) -> list[LineState]:
-    groups: dict[str, list[Promotion]] = {}
-    for promo in promotions:
-        if promo.eligible(store_id=store_id, at=at, member=member):
-            groups.setdefault(promo.group or f"\x00{promo.promo_id}", []).append(promo)
-    order = sorted(
-        groups.items(),
-        key=lambda kv: (min(phase(p.rule) for p in kv[1]), -max(p.priority for p in kv[1]), kv[0]),
+    """Apply promotions to lines given in line_id order (the order pricing works in)."""
+    return apply_prepared(
+        states, [Prepared(p) for p in promotions], store_id=store_id, at=at, member=member
     )
-    lines = _LineMap(states)
-    for _, promos in order:
-        candidates = [p for p in promos if lines.of(p, states)]
-        if len(candidates) == 1 and not candidates[0].group:
-            # A promotion that stacks: nothing to choose, apply it in place.
-            promo = candidates[0]
-            _RULES[type(promo.rule)](promo, states, lines.of(promo, states))
-        elif candidates and all(phase(p.rule) > 0 for p in candidates):
-            _best_independent(states, candidates, lines)
-        elif candidates:
-            states = _best(states, candidates, lines)
+
+
+def apply_prepared(
+    states: list[LineState],
+    promotions: Sequence[Prepared],
+    *,
+    store_id: str,
+    at: datetime,
+    member: bool,
+    near: dict[str, list[int]] | None = None,
+) -> list[LineState]:
+    """apply_promotions for promotions prepared ahead (a PromotionSet keeps them).
+
+    `near`, if given, holds by promotion id the indexes of the lines each
+    promotion's scopes name (ascending); promotions missing from it are looked up.
+    """
+    groups: dict[str, list[Prepared]] = {}
+    for prep in promotions:
+        # Promotion.eligible, with what does not change read once.
+        if prep.members_only and not member:
+            continue
+        if prep.stores and store_id not in prep.stores:
+            continue
+        if prep.always or prep.schedule.active(at):
+            found = groups.get(prep.group_key)
+            if found is None:
+                groups[prep.group_key] = [prep]
+            else:
+                found.append(prep)
+    keyed = []
+    for key, preps in groups.items():
+        if len(preps) == 1:
+            keyed.append((preps[0].solo_key, preps))
+        else:
+            first = min(p.phase for p in preps)
+            keyed.append(((first, -max(p.priority for p in preps), key), preps))
+    keyed.sort(key=_first)  # group keys are unique: the lists are never compared
+    lines = _LineMap(states, near)
+    for _, preps in keyed:
+        candidates = []
+        touched = []
+        for prep in preps:
+            found = lines.of(prep, states)
+            if found:
+                candidates.append(prep)
+                touched.append(found)
+        if not candidates:
+            continue
+        if len(candidates) == 1:
+            prep = candidates[0]
+            if not prep.promo.group:
+                # A promotion that stacks: nothing to choose, apply it in place.
+                prep.apply(prep.promo, states, touched[0])
+            elif prep.phase > 0:
+                _best_independent(states, candidates, touched)
+            else:
+                states = _best_one(states, prep, touched[0])
+        elif all(p.phase > 0 for p in candidates):
+            _best_independent(states, candidates, touched)
+        else:
+            states = _best(states, candidates, touched)
     return states
 
 
-def _best_independent(states: list[LineState], candidates: list[Promotion],
-                      lines: _LineMap) -> None:
+def _first(item: tuple) -> object:
+    return item[0]
+
+
+def _best_independent(
+    states: list[LineState], candidates: list[Prepared], touched: list[list[int]]
+) -> None:
     """A group of percentages and basket rules: choose without trying each set.
 
     These rules use no units up, so on disjoint lines they do not interact:
     the saving of a set is the sum of its members' savings, each computed
     directly from the lines' amounts. Search the sets of promotions with
     disjoint lines (pruned by the best still possible), apply the winner.
+    Applying one winner changes only its own lines, so the others' lines
+    (`touched`) stay as they were found.
     """
     items = []
-    for promo in sorted(candidates, key=lambda p: (-p.priority, p.promo_id)):
-        near = lines.of(promo, states)
-        gain = _direct_gain(promo, states, near)
+    ordered = sorted(
+        zip(candidates, touched, strict=True), key=lambda c: (-c[0].priority, c[0].promo_id)
+    )
+    for prep, near in ordered:
+        gain = _direct_gain(prep.promo, states, near)
         if gain > 0:
-            items.append((gain, frozenset(near), promo))
+            items.append((gain, frozenset(near), prep, near))
+    if not items:
+        return
+    if len(items) == 1:
+        _, _, prep, near = items[0]
+        prep.apply(prep.promo, states, near)
+        return
     items.sort(key=lambda item: -item[0])
-    best: tuple[int, list[Promotion]] = (0, [])
+    best: tuple[int, list[tuple[Prepared, list[int]]]] = (0, [])
 
-    def search(start: int, used: frozenset[int], gain: int, chosen: list[Promotion]) -> None:
+    def search(
+        start: int, used: frozenset[int], gain: int, chosen: list[tuple[Prepared, list[int]]]
+    ) -> None:
         nonlocal best
         if gain > best[0]:
             best = (gain, list(chosen))
         for k in range(start, len(items)):
-            if gain + sum(g for g, _, _ in items[k:]) <= best[0]:
+            if gain + sum(item[0] for item in items[k:]) <= best[0]:
                 return  # even taking everything left cannot win
-            g, near, promo = items[k]
-            if not near & used:
-                chosen.append(promo)
-                search(k + 1, used | near, gain + g, chosen)
+            g, near_set, prep, near = items[k]
+            if not near_set & used:
+                chosen.append((prep, near))
+                search(k + 1, used | near_set, gain + g, chosen)
                 chosen.pop()
 
     search(0, frozenset(), 0, [])
-    for promo in best[1]:
-        _RULES[type(promo.rule)](promo, states, lines.of(promo, states))
+    for prep, near in best[1]:
+        prep.apply(prep.promo, states, near)
 
 
 def _direct_gain(promo: Promotion, states: list[LineState], near: Sequence[int]) -> int:
     """What a percentage or basket rule would save on these lines, without applying it."""
     rule = promo.rule
-    eligible = [states[i].net_fen for i in near if states[i].promotable
-                and promo.scope.matches(states[i].product_id, states[i].category)]
+    products, categories = promo.scope.product_ids, promo.scope.categories
+    if not products and not categories:
+        eligible = [states[i].net_fen for i in near if states[i].promotable]
+    else:
+        eligible = [
+            s.net_fen
+            for s in map(states.__getitem__, near)
+            if s.promotable and (s.product_id in products or s.category in categories)
+        ]
     if isinstance(rule, PercentOff):
-        return sum(min(div_round_half_up(net * rule.percent_bp, 10_000), net)
-                   for net in eligible)
+        bp = rule.percent_bp
+        return sum(min(_half_up(net * bp, 10_000), net) for net in eligible)
     spend = sum(eligible)
     if isinstance(rule, Threshold):
         times = spend // rule.threshold_fen
@@ -157,37 +275,60 @@ def _direct_gain(promo: Promotion, states: list[LineState], near: Sequence[int])
     raise TypeError(f"{type(rule).__name__} uses units up: not a direct rule")
 
 
+def _half_up(numerator: int, denominator: int) -> int:
+    """div_round_half_up, with the common case (nothing negative) done in one division."""
+    if numerator >= 0 and denominator > 0:
+        return (2 * numerator + denominator) // (2 * denominator)
+    return div_round_half_up(numerator, denominator)
+
+
 class _LineMap:
     """Line indexes by product and by category, so a scope finds its lines directly."""
 
-    def __init__(self, states: list[LineState]) -> None:
+    def __init__(self, states: list[LineState], near: dict[str, list[int]] | None) -> None:
+        self.states = states
         self.count = len(states)
         self._cache: dict[str, list[int]] = {}
-        self.by_product: dict[int, list[int]] = {}
+        self._given = near or {}
+        self.by_product: dict[int, list[int]] | None = None
         self.by_category: dict[str, list[int]] = {}
-        for i, s in enumerate(states):
-            self.by_product.setdefault(s.product_id, []).append(i)
-            self.by_category.setdefault(s.category, []).append(i)
 
-    def of(self, promo: Promotion, states: list[LineState]) -> list[int]:
+    def of(self, prep: Prepared, states: list[LineState]) -> list[int]:
         """Indexes of the lines a promotion could change (promotable, not yet free)."""
-        return [i for i in self._near(promo) if states[i].promotable and states[i].net_fen > 0]
+        found = self._given.get(prep.promo_id)
+        if found is None:
+            found = self._cache.get(prep.promo_id)
+            if found is None:
+                found = self._near(prep)
+        return [i for i in found if states[i].promotable and states[i].net_fen > 0]
 
-    def _near(self, promo: Promotion) -> list[int]:
+    def _near(self, prep: Prepared) -> list[int]:
         """The lines a promotion's scopes name, whatever their state (computed once)."""
-        found = self._cache.get(promo.promo_id)
-        if found is not None:
-            return found
-        indexes: set[int] = set()
-        for scope in _scopes(promo):
-            if not scope.product_ids and not scope.categories:
-                indexes.update(range(self.count))
-                break
-            for pid in scope.product_ids:
-                indexes.update(self.by_product.get(pid, ()))
-            for category in scope.categories:
-                indexes.update(self.by_category.get(category, ()))
-        self._cache[promo.promo_id] = found = sorted(indexes)
+        if prep.everywhere:
+            found = list(range(self.count))
+        else:
+            if self.by_product is None:
+                self.by_product = {}
+                for i, s in enumerate(self.states):  # product and category never change
+                    self.by_product.setdefault(s.product_id, []).append(i)
+                    self.by_category.setdefault(s.category, []).append(i)
+            indexes: set[int] = set()
+            by_product, by_category = self.by_product, self.by_category
+            if len(prep.product_ids) < len(by_product):
+                for pid in prep.product_ids:
+                    hit = by_product.get(pid)
+                    if hit:
+                        indexes.update(hit)
+            else:
+                for pid, hit in by_product.items():
+                    if pid in prep.product_ids:
+                        indexes.update(hit)
+            for category in prep.categories:
+                hit = by_category.get(category)
+                if hit:
+                    indexes.update(hit)
+            found = sorted(indexes)
+        self._cache[prep.promo_id] = found
         return found
 
 
@@ -199,40 +340,87 @@ def _scopes(promo: Promotion) -> list[Scope]:
     return [promo.scope]
 
 
-def _subsets(candidates: list[Promotion]) -> Iterator[tuple[Promotion, ...]]:
-    ordered = sorted(candidates, key=lambda p: (-p.priority, p.promo_id))
+def _subsets(
+    candidates: list[tuple[Prepared, list[int]]],
+) -> Iterator[tuple[tuple[Prepared, list[int]], ...]]:
+    ordered = sorted(candidates, key=lambda c: (-c[0].priority, c[0].promo_id))
     if len(ordered) <= EXHAUSTIVE_GROUP:
         for size in range(1, len(ordered) + 1):
             yield from combinations(ordered, size)
     else:
-        yield from ((p,) for p in ordered)
+        yield from ((c,) for c in ordered)
         yield tuple(ordered)
+
+
+def _best_one(states: list[LineState], prep: Prepared, near: list[int]) -> list[LineState]:
+    """_best for a group with one promotion touching the basket: it applies if it saves."""
+    trial = _try(states, prep, near)
+    return trial if trial is not None else states
+
+
+def _try(states: list[LineState], prep: Prepared, near: list[int]) -> list[LineState] | None:
+    """One promotion on copies of its lines: the basket after it, or None if it saves nothing."""
+    trial = list(states)
+    for i in near:
+        trial[i] = states[i].copy()
+    prep.apply(prep.promo, trial, near)
+    gain = 0
+    for i in near:
+        gain += states[i].net_fen - trial[i].net_fen
+    return trial if gain > 0 else None
+
+
+def _best_apart(
+    states: list[LineState], candidates: list[Prepared], touched: list[list[int]]
+) -> list[LineState]:
+    """_best for promotions on lines apart (no line shared), at most EXHAUSTIVE_GROUP of them.
+
+    Each reads and writes only its own lines, so a set saves the sum of what
+    its members save alone, and no line can take two of them. The first set
+    _best's search would settle on is then the set of those that save
+    something: every smaller set saves less, and so does any other of that size.
+    """
+    best = states
+    for prep, near in zip(candidates, touched, strict=True):
+        trial = _try(states, prep, near)
+        if trial is not None:
+            if best is states:
+                best = list(states)
+            for i in near:
+                best[i] = trial[i]
+    return best
 
 
 def _best(
     states: list[LineState],
-    candidates: list[Promotion],
-    lines: _LineMap,
+    candidates: list[Prepared],
+    touched: list[list[int]],
 ) -> list[LineState]:
     """The subset of one group's promotions that saves the customer most.
 
     Each try copies only the lines its promotions can change; the rest are
     shared with the basket as it was (nothing writes to them).
     """
-    touched = {p.promo_id: lines.of(p, states) for p in candidates}
+    if len(candidates) <= EXHAUSTIVE_GROUP and sum(map(len, touched)) == len(set().union(*touched)):
+        return _best_apart(states, candidates, touched)
     best, best_gain = states, 0
-    for subset in _subsets(candidates):
-        copied = sorted({i for p in subset for i in touched[p.promo_id]})
+    for subset in _subsets(list(zip(candidates, touched, strict=True))):
+        if len(subset) == 1:
+            copied = subset[0][1]
+        else:
+            copied = sorted({i for _, near in subset for i in near})
         trial = list(states)
         for i in copied:
             trial[i] = states[i].copy()
-        for promo in sorted(subset, key=lambda p: (phase(p.rule), -p.priority, p.promo_id)):
-            _RULES[type(promo.rule)](promo, trial, touched[promo.promo_id])
-        ids = {p.promo_id for p in subset}
-        if any(
-            len(ids & trial[i].discounts.keys() - states[i].discounts.keys()) > 1 for i in copied
-        ):
-            continue  # exclusive: no line may take two promotions of one group
+        for prep, near in sorted(subset, key=lambda c: (c[0].phase, -c[0].priority, c[0].promo_id)):
+            prep.apply(prep.promo, trial, near)
+        if len(subset) > 1:
+            ids = {prep.promo_id for prep, _ in subset}
+            if any(
+                len(ids & trial[i].discounts.keys() - states[i].discounts.keys()) > 1
+                for i in copied
+            ):
+                continue  # exclusive: no line may take two promotions of one group
         gain = sum(states[i].net_fen - trial[i].net_fen for i in copied)
         if gain > best_gain:  # ties keep the earlier (smaller, higher-priority) set
             best, best_gain = trial, gain
@@ -245,8 +433,12 @@ def _best(
 def _units(states: list[LineState], scope: Scope, near: Sequence[int]) -> list[tuple[int, int]]:
     """Free whole units in scope as (price, line index), dearest first, stable.
 
-    `near` are the only lines worth looking at (the promotion's, from _LineMap).
+    `near` are the only lines worth looking at (the promotion's, from _LineMap),
+    in ascending index order; the lines come in line_id order (pricing sorts
+    them), so a stable sort by price alone breaks ties by line_id.
     """
+    products, categories = scope.product_ids, scope.categories
+    everywhere = not products and not categories
     out = []
     for i in near:
         s = states[i]
@@ -254,22 +446,53 @@ def _units(states: list[LineState], scope: Scope, near: Sequence[int]) -> list[t
             s.countable
             and s.promotable
             and s.free_units
-            and scope.matches(s.product_id, s.category)
+            and (everywhere or s.product_id in products or s.category in categories)
         ):
             out.extend([(s.unit_price_fen, i)] * s.free_units)
-    out.sort(key=lambda u: (-u[0], states[u[1]].line_id))
+    out.sort(key=_price, reverse=True)  # reverse keeps equal prices in their order
     return out
+
+
+def _price(unit: tuple[int, int]) -> int:
+    return unit[0]
 
 
 def _spread(
     promo: Promotion, states: list[LineState], units: Sequence[tuple[int, int]], discount: int
 ) -> None:
     """Give `discount` to the lines of `units` in proportion to their prices, and use them."""
-    discount = min(discount, sum(price for price, _ in units))
-    for (_, i), part in zip(units, allocate_capped(discount, [p for p, _ in units]), strict=True):
+    prices = [price for price, _ in units]
+    discount = min(discount, sum(prices))
+    for (_, i), part in zip(units, _allocate(discount, prices), strict=True):
         states[i].take(promo, part)
     for _, i in units:
         states[i].free_units -= 1
+
+
+def _allocate(total: int, caps: list[int]) -> list[int]:
+    """allocation.allocate_capped, with the common case (nothing negative) done here.
+
+    The same parts: each total x cap / sum rounded half up, the largest cap
+    (the first of equals) takes the remainder, then no part above its cap.
+    """
+    weight_sum = sum(caps)
+    if total < 0 or total > weight_sum or weight_sum <= 0 or min(caps) < 0:
+        return allocate_capped(total, caps)
+    twice = 2 * weight_sum
+    parts = [(2 * total * cap + weight_sum) // twice for cap in caps]
+    parts[caps.index(max(caps))] += total - sum(parts)
+    excess = 0
+    for i, cap in enumerate(caps):
+        if parts[i] > cap:
+            excess += parts[i] - cap
+            parts[i] = cap
+    for i, cap in enumerate(caps):
+        if not excess:
+            break
+        room = min(cap - parts[i], excess)
+        parts[i] += room
+        excess -= room
+    return parts
 
 
 def _quantity_price(promo: Promotion, states: list[LineState], near: Sequence[int]) -> None:
@@ -311,7 +534,7 @@ def _buy_get(promo: Promotion, states: list[LineState], near: Sequence[int]) -> 
     reserved = buying[: sets * rule.buy]
     for _, i in reserved:
         states[i].free_units -= 1
-    gifts = sorted(_units(states, rule.get_scope, near), key=lambda u: (u[0], states[u[1]].line_id))
+    gifts = sorted(_units(states, rule.get_scope, near), key=_price)  # cheapest first, stable
     gifts = gifts[: sets * rule.get]
     used_sets = -(-len(gifts) // rule.get) if gifts else 0
     for _, i in reserved[used_sets * rule.buy :]:  # sets that found nothing to give back
@@ -337,10 +560,13 @@ def _bundle(promo: Promotion, states: list[LineState], near: Sequence[int]) -> N
 
 def _percent_off(promo: Promotion, states: list[LineState], near: Sequence[int]) -> None:
     rule: PercentOff = promo.rule
+    bp = rule.percent_bp
+    products, categories = promo.scope.product_ids, promo.scope.categories
+    everywhere = not products and not categories
     for i in near:
         s = states[i]
-        if s.promotable and promo.scope.matches(s.product_id, s.category):
-            s.take(promo, div_round_half_up(s.net_fen * rule.percent_bp, 10_000))
+        if s.promotable and (everywhere or s.product_id in products or s.category in categories):
+            s.take(promo, _half_up(s.net_fen * bp, 10_000))
 
 
 def _basket(
@@ -349,20 +575,29 @@ def _basket(
     near: Sequence[int],
     discount_of: Callable[[int], int],
 ) -> None:
+    products, categories = promo.scope.product_ids, promo.scope.categories
+    everywhere = not products and not categories
     lines = [
-        states[i]
-        for i in near
-        if states[i].promotable
-        and states[i].net_fen > 0
-        and promo.scope.matches(states[i].product_id, states[i].category)
+        s
+        for s in map(states.__getitem__, near)
+        if s.promotable
+        and s.net_fen > 0
+        and (everywhere or s.product_id in products or s.category in categories)
     ]
-    spend = sum(s.net_fen for s in lines)
+    caps = [s.net_fen for s in lines]
+    spend = sum(caps)
     discount = min(discount_of(spend), spend)
     if discount > 0:
-        for s, part in zip(
-            lines, allocate_capped(discount, [s.net_fen for s in lines]), strict=True
-        ):
-            s.take(promo, part)
+        promo_id, name = promo.promo_id, promo.name
+        for s, part in zip(lines, _allocate(discount, caps), strict=True):
+            # LineState.take, inline: a basket rule gives a part to every line in scope.
+            if part <= 0:
+                continue
+            if part > s.net_fen:
+                part = s.net_fen
+            s.net_fen -= part
+            found = s.discounts.get(promo_id)
+            s.discounts[promo_id] = (name, part) if found is None else (found[0], found[1] + part)
 
 
 def _threshold(promo: Promotion, states: list[LineState], near: Sequence[int]) -> None:
