@@ -32,6 +32,7 @@ from store_server.domain.errors import FailedPrecondition, InvalidArgument, NotF
 from store_server.domain.ids import check_uuid
 from store_server.domain.money import MILLI, check_fen
 from store_server.domain.pricing import LineInput, PricedBasket, price_basket
+from store_server.domain.tender import rounding_adjustment
 from store_server.members import coupons as member_coupons
 from store_server.members.book import MemberBook, MemberBrief
 from store_server.prices import PriceScheduler
@@ -47,6 +48,9 @@ class BasketView:
     basket: StoredBasket
     priced: PricedBasket
     member: MemberBrief | None = None
+    # The total when paid (partly) in cash: after 抹零, so a till shows the
+    # change the server will give.
+    cash_total_fen: int | None = None
 
 
 def line_inputs(lines: tuple[StoredLine, ...]) -> list[LineInput]:
@@ -116,7 +120,10 @@ class Baskets:
             at=self._clock.now(),
             promotions=self._promotions.current() if self._promotions else (),
         )
-        return BasketView(stored, priced, brief)
+        cash_total = priced.total_fen + rounding_adjustment(
+            priced.total_fen, self._cfg.cash_rounding
+        )
+        return BasketView(stored, priced, brief, cash_total)
 
     def get(self, who: Principal, basket_id: str) -> BasketView:
         with self._db.read() as conn:

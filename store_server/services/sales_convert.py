@@ -70,6 +70,7 @@ def basket(view: BasketView) -> sales_pb2.Basket:
     out.subtotal.fen = priced.subtotal_fen
     out.discount.fen = priced.discount_fen
     out.total.fen = priced.total_fen
+    out.cash_total.fen = priced.total_fen if view.cash_total_fen is None else view.cash_total_fen
     out.created_at.CopyFrom(ts(b.created_at))
     if view.member is not None:
         m = view.member

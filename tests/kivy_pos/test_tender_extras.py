@@ -202,3 +202,21 @@ def test_return_part_of_a_line_by_receipt(till: TillPresenter) -> None:
     key_in(till, "2*1")
     till.enter()  # none left: the server refuses, nothing refunded
     assert not till.view().message.startswith("已退款"), till.view().message
+
+
+def test_cash_pays_the_rounded_total_as_the_server_settles_it() -> None:
+    """抹零: with cash among the payments the whole sale is due rounded (7.48 -> 7.40)."""
+    t = Tender(748, cash_total=740)
+    assert t.due == 748  # nothing paid yet: the card total
+    cash = t.add(TenderKind.CASH, 1_000, has_member=False)
+    assert (cash.due, cash.remaining, cash.change) == (740, 0, 260)
+    split = t.add(TenderKind.BANK_CARD, 500, has_member=False, reference="C")
+    assert split.remaining == 248  # card pays to the fen until cash is taken
+    split = split.add(TenderKind.CASH, 300, has_member=False)
+    assert (split.due, split.remaining, split.change) == (740, 0, 60)
+    assert (
+        Tender(748, cash_total=740)
+        .add(TenderKind.BANK_CARD, 748, has_member=False, reference="C")
+        .remaining
+        == 0
+    )

@@ -99,7 +99,9 @@ def test_cash_rounding_is_its_own_line(rounding_store: RunningStore) -> None:
     till = Till(rounding_store)
     till.open_shift()
     till.new_basket()
-    till.scan("1002", 1250)  # 7.48
+    basket = till.scan("1002", 1250)  # 7.48
+    # The basket tells the till what cash pays, so its screen shows the server's change.
+    assert (basket.total.fen, basket.cash_total.fen) == (748, 740)
     sale = till.commit(cash(1000))
     assert (sale.receipt.subtotal.fen, sale.receipt.rounding.fen, sale.total.fen) == (748, -8, 740)
     assert sale.change.fen == 260

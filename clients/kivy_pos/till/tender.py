@@ -10,7 +10,7 @@ server says the change (in yuan) or that more is due.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 
 from tillpoint.v1 import sales_pb2
@@ -77,8 +77,21 @@ class TenderRefused(ValueError):
 class Tender:
     """The payments taken so far against an amount due. Immutable: add returns a new one."""
 
-    due: int
+    total: int
     payments: tuple[Tendered, ...] = ()
+    # The total when cash is among the payments (after 抹零, from the server's
+    # basket); None: the store does not round.
+    cash_total: int | None = None
+
+    @property
+    def due(self) -> int:
+        """What the payments must cover: with cash among them, the rounded total,
+        as the server settles it (the rounding applies to the whole sale)."""
+        if self.cash_total is not None and any(
+            p.kind in (TenderKind.CASH, TenderKind.FOREIGN_CASH) for p in self.payments
+        ):
+            return self.cash_total
+        return self.total
 
     def _sum(self, *kinds: TenderKind) -> int:
         return sum(p.fen for p in self.payments if p.kind in kinds)
@@ -136,24 +149,31 @@ class Tender:
         self.check(kind, fen, has_member=has_member)
         if kind.needs_reference and not reference:
             raise TenderRefused("need_reference")
-        return Tender(self.due, (*self.payments, Tendered(kind, fen, reference)))
+        return replace(self, payments=(*self.payments, Tendered(kind, fen, reference)))
 
     def add_foreign(self, currency: str, minor: int) -> Tender:
         """Foreign cash of `minor` units of `currency` (e.g. 2000 US cents)."""
         if minor <= 0:
             raise TenderRefused("bad_amount")
         paid = Tendered(TenderKind.FOREIGN_CASH, 0, currency=currency, foreign_minor=minor)
-        return Tender(self.due, (*self.payments, paid))
+        return replace(self, payments=(*self.payments, paid))
 
-    def with_due(self, due: int) -> Tender:
+    def with_due(self, due: int, cash_total: int | None = None) -> Tender:
         """The same payments against a new amount due (a coupon applied or taken off)."""
-        return Tender(due, self.payments)
+        return replace(self, total=due, cash_total=cash_total)
 
     def without_last(self) -> Tender:
-        return Tender(self.due, self.payments[:-1])
+        return replace(self, payments=self.payments[:-1])
 
     def to_proto(self) -> list[sales_pb2.Payment]:
         return [_payment(p) for p in self.payments]
+
+
+def cash_total_of(basket: sales_pb2.Basket) -> int | None:
+    """The basket's total when paid in cash (after 抹零); None when it is the total."""
+    if not basket.HasField("cash_total") or basket.cash_total.fen == basket.total.fen:
+        return None
+    return basket.cash_total.fen
 
 
 def _payment(p: Tendered) -> sales_pb2.Payment:

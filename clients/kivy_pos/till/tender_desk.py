@@ -13,7 +13,7 @@ from typing import Any
 from clients.kivy_pos.client.errors import Offline, ServerError
 from clients.kivy_pos.till.amounts import parse_yuan
 from clients.kivy_pos.till.panel import Panel
-from clients.kivy_pos.till.tender import Tender, TenderKind
+from clients.kivy_pos.till.tender import Tender, TenderKind, cash_total_of
 from clients.kivy_pos.till.view_model import Screen
 from tillpoint.v1 import sales_pb2
 
@@ -61,7 +61,7 @@ class TenderMixin:
         self._show(basket)
         self.screen = Screen.TENDER
         self.panel = None
-        self.tender = Tender(basket.total.fen)
+        self.tender = Tender(basket.total.fen, cash_total=cash_total_of(basket))
         self.tender_kind = TenderKind.CASH
         self.sale_id = self._make_id()
         self._device(lambda: self.devices.show_total(basket.total.fen))

@@ -10,7 +10,13 @@ from typing import Any
 
 from clients.kivy_pos.till.amounts import parse_minor, yuan
 from clients.kivy_pos.till.panel import Panel
-from clients.kivy_pos.till.tender import FOREIGN_CURRENCIES, Tender, Tendered, TenderKind
+from clients.kivy_pos.till.tender import (
+    FOREIGN_CURRENCIES,
+    Tender,
+    Tendered,
+    TenderKind,
+    cash_total_of,
+)
 from clients.kivy_pos.till.view_model import Screen
 from tillpoint.v1 import members_pb2, sales_pb2
 
@@ -134,7 +140,7 @@ class TenderExtrasMixin:
         else:
             basket = self.client.apply_coupon(self.basket_id, coupon_id)
         self._show(basket)
-        self.tender = self.tender.with_due(basket.total.fen)
+        self.tender = self.tender.with_due(basket.total.fen, cash_total_of(basket))
         self._coupon_panel(coupons, selected=index)
         if coupon_id in basket.coupon_ids:
             self.message = self.texts("coupon_applied", total=yuan(basket.total.fen))
