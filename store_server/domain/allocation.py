@@ -43,7 +43,11 @@ def allocate_capped(total: int, caps: Sequence[int]) -> list[int]:
     """
     if total < 0 or total > sum(caps):
         raise ValueError("total must be between 0 and the sum of the caps")
-    parts = allocate(total, caps)
+    return fit_caps(allocate(total, caps), caps)
+
+
+def fit_caps(parts: list[int], caps: Sequence[int]) -> list[int]:
+    """Clip each part to its cap and give what was clipped to the first parts with room."""
     excess = 0
     for i, cap in enumerate(caps):
         if parts[i] > cap:

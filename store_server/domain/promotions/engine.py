@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import combinations
 
-from store_server.domain.allocation import allocate_capped
+from store_server.domain.allocation import allocate_capped, fit_caps
 from store_server.domain.money import div_round_half_up
 from store_server.domain.promotions.model import (
     Bundle,
@@ -481,18 +481,7 @@ def _allocate(total: int, caps: list[int]) -> list[int]:
     twice = 2 * weight_sum
     parts = [(2 * total * cap + weight_sum) // twice for cap in caps]
     parts[caps.index(max(caps))] += total - sum(parts)
-    excess = 0
-    for i, cap in enumerate(caps):
-        if parts[i] > cap:
-            excess += parts[i] - cap
-            parts[i] = cap
-    for i, cap in enumerate(caps):
-        if not excess:
-            break
-        room = min(cap - parts[i], excess)
-        parts[i] += room
-        excess -= room
-    return parts
+    return fit_caps(parts, caps)
 
 
 def _quantity_price(promo: Promotion, states: list[LineState], near: Sequence[int]) -> None:
