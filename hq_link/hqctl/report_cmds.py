@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import calendar
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -21,6 +20,7 @@ from sqlalchemy import Connection
 from hq_link.hq.reports import catalog
 from hq_link.hq.reports.scope import HqScope
 from hq_link.hq.reports.users import parse_stores
+from store_server.cli.report_cmds import Progress
 from store_server.domain.dates import parse_date
 from store_server.domain.errors import DomainError, InvalidArgument
 from store_server.reports.output import to_text, write_csv
@@ -40,27 +40,6 @@ def hq_connection(ctx: object) -> Iterator[Connection]:
             yield conn
     finally:
         engine.dispose()
-
-
-class Progress:
-    """A bar on stderr: `  summary [#####.....] 3/8  1.2 s`."""
-
-    def __init__(self, quiet: bool) -> None:
-        self._quiet = quiet
-        self._started = time.perf_counter()
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        if self._quiet:
-            return
-        width = 24
-        filled = width * done // total if total else width
-        print(
-            f"\r  {stage:<24} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} "
-            f"{time.perf_counter() - self._started:5.1f} s",
-            end="\n" if done >= total else "",
-            file=sys.stderr,
-            flush=True,
-        )
 
 
 def date_range(args: argparse.Namespace) -> tuple[date, date]:

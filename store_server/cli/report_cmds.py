@@ -25,7 +25,7 @@ from store_server.reports.output import to_text, write_csv
 from store_server.reports.scope import ReportScope
 
 
-class _Progress:
+class Progress:
     """A bar on stderr: `  summary [#####.....] 3/8  1.2 s`."""
 
     def __init__(self, quiet: bool) -> None:
@@ -87,7 +87,7 @@ def cmd_report(cfg: Config, db: Database, args: argparse.Namespace) -> int:
         ),
         args.period,
     )
-    progress = _Progress(args.quiet)
+    progress = Progress(args.quiet)
     with db.read() as conn:
         tables = catalog.run(conn, cfg, kinds, scope, options, progress)
     if not args.no_table:
