@@ -43,7 +43,7 @@ class RpcLatency:
     rpc: str
     overall: Stats
     windows: list[Stats]
-    p50_ratio: float  # last window over first
+    p50_ratio: float  # the settled end (see _settled_end) over the first window
     p99_ratio: float
     normalized_p50_ratio: float  # the same, divided by the echo probe's ratio
     normalized_p99_ratio: float
@@ -56,6 +56,14 @@ class RpcLatency:
 
 def _ratio(last: float, first: float) -> float:
     return round(last / first, 3) if first > 0 else 0.0
+
+
+def _settled_end(wins: list[Stats]) -> tuple[float, float]:
+    """The p50 and p99 the run ended at: the lowest of the last third of the windows
+    (at least two). A leak or a growing table raises every late window; one window
+    spoilt by a neighbour's burst on a shared machine raises only itself."""
+    tail = wins[-max(2, len(wins) // 3) :] if len(wins) > 1 else wins
+    return min(w.p50_ms for w in tail), min(w.p99_ms for w in tail)
 
 
 def windows_of(
@@ -85,19 +93,21 @@ def judge_latency(
         rpc: [Stats.of(i * window, ms) for i, ms in enumerate(wins)] for rpc, wins in per.items()
     }
     ref = stats.get(REFERENCE_RPC)
-    ref50 = _ratio(ref[-1].p50_ms, ref[0].p50_ms) if ref else 0.0
-    ref99 = _ratio(ref[-1].p99_ms, ref[0].p99_ms) if ref else 0.0
+    ref_end = _settled_end(ref) if ref else (0.0, 0.0)
+    ref50 = _ratio(ref_end[0], ref[0].p50_ms) if ref else 0.0
+    ref99 = _ratio(ref_end[1], ref[0].p99_ms) if ref else 0.0
     result = {}
     for rpc, wins in sorted(stats.items()):
         first, last = wins[0], wins[-1]
-        r50, r99 = _ratio(last.p50_ms, first.p50_ms), _ratio(last.p99_ms, first.p99_ms)
+        end50, end99 = _settled_end(wins)
+        r50, r99 = _ratio(end50, first.p50_ms), _ratio(end99, first.p99_ms)
         n50 = round(r50 / ref50, 3) if ref50 else r50
         n99 = round(r99 / ref99, 3) if ref99 else r99
         judged = first.n >= min_samples and last.n >= min_samples
         # Growth counts only when the raw and the machine-normalised ratio both
         # exceed the tolerance and the milliseconds grew by more than noise.
-        grew50 = r50 > tolerance and n50 > tolerance and last.p50_ms - first.p50_ms > floor_ms
-        grew99 = r99 > tolerance and n99 > tolerance and last.p99_ms - first.p99_ms > floor_ms
+        grew50 = r50 > tolerance and n50 > tolerance and end50 - first.p50_ms > floor_ms
+        grew99 = r99 > tolerance and n99 > tolerance and end99 - first.p99_ms > floor_ms
         all_ms = [ms for w in per[rpc] for ms in w]
         result[rpc] = RpcLatency(
             rpc=rpc,

@@ -279,7 +279,10 @@ def _report(summary: dict, say) -> None:
         intended = summary["intended_non_ok"].items()
         say("   intended non-OK: " + ", ".join(f"{k} {v}" for k, v in intended))
     lat = summary["latency"]
-    say(f"   latency per RPC, ms (windows of {lat['window_seconds']:.0f} s; first -> last window):")
+    say(
+        f"   latency per RPC, ms (windows of {lat['window_seconds']:.0f} s;"
+        " ratio: lowest of the last third of the windows over the first):"
+    )
     say(
         f"   {'rpc':<16}{'calls':>7}{'p50':>8}{'p99':>8}{'max':>8}   "
         f"{'p99 first':>9} {'p99 last':>9} {'ratio':>6} {'norm':>6}  verdict"
