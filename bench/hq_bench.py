@@ -5,7 +5,8 @@
   p99 target under 2 s; beside the same run's raw PostgreSQL insert+commit;
 - (b) catch-up of 100,000 queued change rows into PostgreSQL (agent and HQ
   as processes), rows/s, target at least 5,000/s; beside a raw COPY of the
-  same rows into an equivalent table;
+  same rows into an equivalent table, and the CPU each process spent per row
+  (what the code costs, whatever else runs on the machine);
 - (c) HQ ingestion from 200 simulated stores at once (threads pushing
   PushBatch with synthetic sale rows to one HQ server), rows/s, beside the same
   run's raw COPY and executemany INSERT of the same rows, as ratios.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import shutil
 import sqlite3
@@ -429,6 +431,9 @@ def bench_catch_up(cluster: Cluster, work: Path, sizes: Sizes) -> bool:
     db = queued_store(work, count)
     hq, url = _hq(cluster)
     agent = _agent(work, db, hq.address)  # type: ignore[attr-defined]
+    hq_pid = hq.proc.pid  # type: ignore[attr-defined]
+    cpu = {"hq": -_cpu_seconds(hq_pid), "postgres": -_postgres_cpu_seconds(cluster)}
+    load = os.getloadavg()[0]
     try:
         t0 = time.perf_counter()
         agent.start()  # type: ignore[attr-defined]
@@ -446,6 +451,10 @@ def bench_catch_up(cluster: Cluster, work: Path, sizes: Sizes) -> bool:
             if time.perf_counter() - t0 > 600:
                 raise SystemExit(f"catch-up stuck at {at:,} of {count:,}:\n{agent.log[-2000:]}")  # type: ignore[attr-defined]
         took = time.perf_counter() - t0
+        cpu["agent"] = _cpu_seconds(agent.proc.pid)  # type: ignore[attr-defined]
+        cpu["hq"] += _cpu_seconds(hq_pid)
+        cpu["postgres"] += _postgres_cpu_seconds(cluster)
+        load = max(load, os.getloadavg()[0])
     finally:
         agent.stop()  # type: ignore[attr-defined]
         hq.kill()  # type: ignore[attr-defined]
@@ -457,11 +466,34 @@ def bench_catch_up(cluster: Cluster, work: Path, sizes: Sizes) -> bool:
         f"  {count:,} rows in {took:.1f} s from the agent's start: {rate:,.0f} rows/s "
         f"(target >= {CATCH_UP_TARGET:,}); agent: {lines[-1].split(': ', 1)[-1] if lines else '?'}"
     )
+    # The machine is shared: CPU per row is what the code costs, whatever the load.
+    per_row = ", ".join(f"{name} {sec / count * 1e6:,.0f} us" for name, sec in cpu.items())
+    print(f"  CPU per row: {per_row} (load average up to {load:.1f} on {os.cpu_count()} cores)")
     print(
         f"  reference: raw COPY of the same rows {ref:,.0f} rows/s; ratio {rate / ref:.2f}  "
         f"{verdict(ok)}"
     )
     return ok
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of a live process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _postgres_cpu_seconds(cluster: Cluster) -> float:
+    """CPU of the cluster's live backends (the postmaster's children)."""
+    postmaster = (cluster.root / "data" / "postmaster.pid").read_text().split()[0]
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if fields[1] == postmaster:
+                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+    return total
 
 
 # --- (c) 200 stores at once -------------------------------------------------------------------

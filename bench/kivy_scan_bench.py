@@ -4,7 +4,10 @@
 store, the real till window under xvfb-run (this module with --window), 500 scans typed
 like a wedge scanner (the code's characters, then Enter); each is timed from the Enter
 key event to the first frame flipped after the sell screen shows the new line (the
-server's AddItem, the presenter, the view and Kivy's layout and drawing). The physical
+server's AddItem, the presenter, the view and Kivy's layout and drawing): the moment
+the frame is handed to the window's swap. Under Xvfb the software renderer (Mesa
+llvmpipe) rasterises the frame during that swap; when the swap returns (the pixels
+are in the X server) is printed beside it, not judged. The physical
 reference is the raw gRPC echo p99 to the same server in the same run (250 calls before
 and 250 after the window). Baskets are held every 25 scans, so baskets stay till-sized.
 Target: p99 under 100 ms.
@@ -84,7 +87,7 @@ def run() -> bool:
                 print("  the till window failed: TARGET MISSED")
                 return False
             # Per scan, ms after the Enter key: worker starts, presenter done (AddItem
-            # answered), view shown, frame flipped (the figure).
+            # answered), view shown, frame flipped (the figure), swap done.
             detail = json.loads(out.read_text())
             scans = [d[3] for d in detail]
         after = measure(lambda i: echo.Echo(empty, timeout=5), 250, label="echo after")
@@ -94,7 +97,13 @@ def run() -> bool:
     echo_p99 = max(before.p99_ms, after.p99_ms)
     p50, p99 = _percentile(scans, 0.5), _percentile(scans, 0.99)
     ok = p99 < TARGET_MS
-    stages = ("worker picks up the Enter", "presenter done (AddItem)", "view shown", "drawn")
+    stages = (
+        "worker picks up the Enter",
+        "presenter done (AddItem)",
+        "view shown",
+        "drawn",
+        "swapped (pixels in Xvfb)",
+    )
     for n, stage in enumerate(stages):
         values = [d[n] for d in detail]
         print(f"    {stage:<26} p50 {_percentile(values, 0.5):6.1f}  p99 "
@@ -144,14 +153,24 @@ def window(server: str, codes: list[str], out: Path) -> None:
 
     app._show = show  # type: ignore[method-assign]
 
-    def on_flip(*_args: object) -> None:
+    def on_flip(*_args: object) -> None:  # bound handlers run before Window's own swap
         if state["expect"] >= 0 and state["lines"] == state["expect"]:
+            state["flipped"] = time.perf_counter()
+            state["expect"] = -1
+            state["swapping"] = True
+
+    original_flip = Window.flip
+
+    def flip() -> None:
+        original_flip()
+        if state.pop("swapping", False):
             now = time.perf_counter()
             t0 = state["t0"]
-            ms = [(t - t0) * 1000 for t in (state["work0"], state["work1"], state["shown"], now)]
-            state["samples"].append(ms)
-            state["expect"] = -1
+            times = (state["work0"], state["work1"], state["shown"], state["flipped"], now)
+            state["samples"].append([(t - t0) * 1000 for t in times])
             Clock.schedule_once(scan, 0)
+
+    Window.flip = flip  # type: ignore[method-assign]
 
     def type_text(text: str) -> None:
         for ch in text:

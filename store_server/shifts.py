@@ -20,6 +20,7 @@ from store_server.domain.business_day import business_day
 from store_server.domain.errors import FailedPrecondition, InvalidArgument
 from store_server.domain.ids import check_uuid
 from store_server.domain.money import check_fen
+from store_server.stock import snapshot
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +245,8 @@ class Shifts:
                         ),
                     },
                 )
+                # On-hand and new stocktakes for HQ's stock reports, with the close.
+                snapshot.append(uow, day, self._cfg.zone, self._cfg.business_day_cutover_hour)
             return True, shift_repo.figures(uow.conn, day=day)
 
     def reopen_day(

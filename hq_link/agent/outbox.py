@@ -8,6 +8,7 @@ read it). The store server keeps selling meanwhile (WAL).
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,8 +40,17 @@ class Lag:
     last_seq: int
 
 
+# change_log.at as the store server writes it: naive UTC with microseconds.
+_STORED_AT = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}")
+
+
 def _iso(stored: str) -> str:
-    """change_log.at is naive UTC text ("2026-11-23 02:00:00.000000")."""
+    """change_log.at is naive UTC text ("2026-11-23 02:00:00.000000"): the same
+    text as datetime's isoformat() with UTC, without building a datetime per row
+    (a fifth of the agent's work in a catch-up)."""
+    if _STORED_AT.fullmatch(stored):
+        fraction = stored[19:]
+        return f"{stored[:10]}T{stored[11:19]}{'' if fraction == '.000000' else fraction}+00:00"
     return datetime.fromisoformat(stored).replace(tzinfo=UTC).isoformat()
 
 

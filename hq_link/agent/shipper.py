@@ -14,6 +14,7 @@ import random
 import sqlite3
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -30,6 +31,11 @@ from tillpoint.hq.v1 import replication_pb2, replication_pb2_grpc
 
 log = logging.getLogger("hq_link.agent")
 MAX_MESSAGE = 256 * 1024 * 1024
+# Batches sent and not yet acknowledged: two keep HQ busy (it parses the next
+# while its database writes the one before) without a backlog of retries.
+IN_FLIGHT = 2
+# While catching up, batches of this many times batch_rows.
+CATCH_UP_FACTOR = 4
 
 
 def to_request(
@@ -187,30 +193,58 @@ class Shipper:
         line = self._catch_up.begin(last - self.cursor, time.monotonic())
         if line:
             log.info("%s", line)
-        while not stop.is_set():
-            rows = self.outbox.read_after(self.cursor, self.config.batch_rows)
-            if not rows:
-                self._log_lag()
-                stop.wait(self.config.poll_seconds)
-                continue
-            request = to_request(self.config.store_id, self.cursor, rows)
-            reply = stub.PushBatch(request, timeout=timeout)
-            self._record(self.link.contact)
-            if reply.quarantined_rows:
-                log.warning(
-                    "HQ quarantined %d row(s) of seq %d..%d",
-                    reply.quarantined_rows,
-                    request.first_seq,
-                    request.last_seq,
-                )
-            self.cursor = max(self.cursor, reply.acked_seq)
-            self.outbox.record_shipped(self.cursor)
-            left = self.outbox.last_seq() - self.cursor
-            line = self._catch_up.shipped(len(rows), left, time.monotonic())
-            if line:
-                log.info("%s", line)
-            # The lag right after a catch-up ends (line, and no longer running).
-            self._log_lag(force=bool(line) and not self._catch_up.running)
+        # Up to IN_FLIGHT batches on their way: the next batch is read and built
+        # while HQ applies the one before it. HQ applies a store's batches in
+        # seq order (a gap is refused), and a row counts as shipped only once
+        # HQ acknowledged it, in order: on any error the session ends, the
+        # batches still in flight are forgotten and the next session resumes
+        # from HQ's cursor.
+        in_flight: deque[tuple[replication_pb2.PushBatchRequest, grpc.Future]] = deque()
+        try:
+            while not stop.is_set():
+                while len(in_flight) < IN_FLIGHT:
+                    after = in_flight[-1][0].last_seq if in_flight else self.cursor
+                    rows = self.outbox.read_after(after, self._batch_rows())
+                    if not rows:
+                        break
+                    request = to_request(self.config.store_id, after, rows)
+                    in_flight.append((request, stub.PushBatch.future(request, timeout=timeout)))
+                if not in_flight:
+                    self._log_lag()
+                    stop.wait(self.config.poll_seconds)
+                    continue
+                request, future = in_flight.popleft()
+                self._acknowledged(request, future.result())
+        finally:
+            for _, future in in_flight:
+                future.cancel()
+
+    def _batch_rows(self) -> int:
+        """Rows per batch: larger while catching up (fewer, fuller round trips and
+        transactions at HQ), the configured size otherwise (the lag stays low)."""
+        if self._catch_up.running:
+            return self.config.batch_rows * CATCH_UP_FACTOR
+        return self.config.batch_rows
+
+    def _acknowledged(
+        self, request: replication_pb2.PushBatchRequest, reply: replication_pb2.PushBatchResponse
+    ) -> None:
+        self._record(self.link.contact)
+        if reply.quarantined_rows:
+            log.warning(
+                "HQ quarantined %d row(s) of seq %d..%d",
+                reply.quarantined_rows,
+                request.first_seq,
+                request.last_seq,
+            )
+        self.cursor = max(self.cursor, reply.acked_seq)
+        self.outbox.record_shipped(self.cursor)
+        left = self.outbox.last_seq() - self.cursor
+        line = self._catch_up.shipped(len(request.rows), left, time.monotonic())
+        if line:
+            log.info("%s", line)
+        # The lag right after a catch-up ends (line, and no longer running).
+        self._log_lag(force=bool(line) and not self._catch_up.running)
 
     def _record(self, write: Callable[[], None]) -> None:
         # The state is for people reading doctor: failing to write it (the store

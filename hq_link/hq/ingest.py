@@ -4,6 +4,12 @@ In one database transaction: lock the store's cursor, refuse a gap, skip what
 HQ already has, store the new rows (and their projections), quarantine the
 rows it cannot apply, and move the cursor to the batch's last seq. A batch
 that fails part-way leaves nothing behind, and the agent sends it again.
+
+Each payload is parsed once, before the transaction (the batch's Python work
+does not hold the store's cursor lock), and every projector reads that parse.
+The new rows go in set-based: one COPY per table on PostgreSQL
+(bulk_insert.RowWriter). Only a batch the database refuses is applied again
+row by row, one savepoint each, to quarantine exactly the rows it refuses.
 """
 
 from __future__ import annotations
@@ -11,7 +17,8 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -19,7 +26,8 @@ from sqlalchemy import Connection, Engine, Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import StatementError
 
-from hq_link.hq import bulk_insert, tables
+from hq_link.hq import tables
+from hq_link.hq.bulk_insert import JsonText, RowsRefused, RowWriter
 from hq_link.hq.projectors import PROJECTORS, ProjectionError
 
 log = logging.getLogger(__name__)
@@ -72,11 +80,14 @@ class SequenceGap(Exception):
 
 @dataclass(frozen=True, slots=True)
 class _Checked:
+    """A row as the projectors read it: parsed once (`reason` set: not applicable)."""
+
     row: IncomingRow
     payload: object = None
     at: datetime | None = None
-    sale: dict[str, object] | None = None
+    sale: dict[str, object] | None = None  # the hq_sales figures of a sale or return
     reason: str = ""
+    receipt: dict | None = None  # a sale's or return's receipt, parsed
 
 
 def check_batch(store_id: str, first_seq: int, last_seq: int, rows: Sequence[IncomingRow]) -> None:
@@ -98,10 +109,16 @@ def _parse_time(text: str) -> datetime:
     return at.replace(tzinfo=UTC) if at.tzinfo is None else at
 
 
-def _project_sale(payload: dict) -> dict[str, object]:
+def _read_receipt(payload: dict) -> dict:
     receipt = payload["receipt"]
     if isinstance(receipt, str):
         receipt = json.loads(receipt)
+    if not isinstance(receipt, dict):
+        raise TypeError("receipt is not a JSON object")
+    return receipt
+
+
+def _project_sale(receipt: dict) -> dict[str, object]:
     total = receipt["total_fen"]
     if not isinstance(total, int) or isinstance(total, bool):
         raise ValueError(f"total_fen {total!r} is not an integer")
@@ -139,28 +156,71 @@ def check_row(row: IncomingRow) -> _Checked:
         at = _parse_time(row.at)
     except ValueError:
         return _Checked(row, reason=f"time {row.at!r} is not ISO-8601")
-    sale = None
+    sale = receipt = None
     if row.kind in _PROJECTED:
         try:
-            sale = _project_sale(payload)
+            receipt = _read_receipt(payload)
+            sale = _project_sale(receipt)
         except (KeyError, TypeError, ValueError) as exc:
             return _Checked(row, reason=f"{row.kind} payload unreadable: {exc!r}")
-    return _Checked(row, payload=payload, at=at, sale=sale)
+    return _Checked(row, payload=payload, at=at, sale=sale, receipt=receipt)
 
 
 def _why(exc: Exception) -> str:
     return str(getattr(exc, "orig", None) or exc)
 
 
+class StoreTurns:
+    """The batches of each store being applied in this process, so that a store's
+    batches take the store's cursor in seq order when its agent sends the next
+    one before HQ acknowledged the last (HQ refuses a gap; the cursor's row lock
+    in the database keeps two of them from applying at once)."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._firsts: dict[str, list[int]] = {}
+
+    @contextmanager
+    def entered(self, store_id: str, first_seq: int) -> Iterator[None]:
+        with self._changed:
+            self._firsts.setdefault(store_id, []).append(first_seq)
+        try:
+            yield
+        finally:
+            with self._changed:
+                firsts = self._firsts[store_id]
+                firsts.remove(first_seq)
+                if not firsts:
+                    del self._firsts[store_id]
+                self._changed.notify_all()
+
+    def has_earlier(self, store_id: str, first_seq: int) -> bool:
+        with self._changed:
+            return any(f < first_seq for f in self._firsts.get(store_id, ()))
+
+    def wait_for_earlier(self, store_id: str, first_seq: int, timeout: float) -> None:
+        """Until no batch of the store that starts before this one is in this process
+        (at most `timeout` s: then the cursor decides, and a gap is refused)."""
+        with self._changed:
+            self._changed.wait_for(
+                lambda: not any(f < first_seq for f in self._firsts.get(store_id, ())),
+                timeout,
+            )
+
+
+# What a database or a projector says when it cannot take a row.
+_REFUSED = (StatementError, RowsRefused, UnicodeError, ProjectionError)
+
+
 class Ingest:
     """Applies batches to HQ's database (PostgreSQL, or SQLite for a demo)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, turn_timeout: float = 30.0) -> None:
         self.engine = engine
-        if engine.dialect.name == "postgresql":
-            bulk_insert.install(engine)  # many-row INSERTs as COPY: a batch in few round trips
         # SQLite has no row locks: one batch at a time in this process.
         self._sqlite_lock = threading.Lock() if engine.dialect.name == "sqlite" else None
+        self._turns = StoreTurns()
+        self._turn_timeout = turn_timeout
 
     def _insert(self, table: Table) -> postgresql.Insert | sqlite.Insert:
         """INSERT that can say ON CONFLICT DO NOTHING in this database's dialect."""
@@ -186,17 +246,40 @@ class Ingest:
         now: datetime,
     ) -> BatchResult:
         check_batch(store_id, first_seq, last_seq, rows)
+        with self._turns.entered(store_id, first_seq):
+            # Parsed before the transaction, while an earlier batch of the store
+            # may still be writing: the store's cursor stays locked only for the
+            # writes. (A duplicate batch is parsed for nothing: rare.)
+            checked = [check_row(r) for r in rows]
+            while True:
+                self._turns.wait_for_earlier(store_id, first_seq, self._turn_timeout)
+                try:
+                    return self._locked_push(store_id, first_seq, last_seq, checked, now)
+                except SequenceGap:
+                    # The batch before this one reached this process a moment
+                    # later (an agent keeps two in flight): let it go first.
+                    if not self._turns.has_earlier(store_id, first_seq):
+                        raise
+
+    def _locked_push(
+        self,
+        store_id: str,
+        first_seq: int,
+        last_seq: int,
+        checked: list[_Checked],
+        now: datetime,
+    ) -> BatchResult:
         if self._sqlite_lock is None:
-            return self._push(store_id, first_seq, last_seq, rows, now)
+            return self._push(store_id, first_seq, last_seq, checked, now)
         with self._sqlite_lock:
-            return self._push(store_id, first_seq, last_seq, rows, now)
+            return self._push(store_id, first_seq, last_seq, checked, now)
 
     def _push(
         self,
         store_id: str,
         first_seq: int,
         last_seq: int,
-        rows: Sequence[IncomingRow],
+        checked: list[_Checked],
         now: datetime,
     ) -> BatchResult:
         c = tables.store_cursors.c
@@ -213,8 +296,9 @@ class Ingest:
                 raise SequenceGap(store_id, acked + 1, first_seq)
             if last_seq <= acked:
                 return BatchResult(acked_seq=acked, duplicate=True)
-            checked = [check_row(r) for r in rows if r.seq > acked]
-            applied, quarantined = self._store(conn, store_id, checked, now)
+            applied, quarantined = self._store(
+                conn, store_id, [ch for ch in checked if ch.row.seq > acked], now
+            )
             conn.execute(
                 update(tables.store_cursors)
                 .where(c.store_id == store_id)
@@ -242,21 +326,12 @@ class Ingest:
         bad = [ch for ch in checked if ch.reason]
         try:
             with conn.begin_nested():
-                self._insert_good(conn, store_id, good, now)
-        except (StatementError, UnicodeError, ProjectionError) as exc:
+                apply_rows(RowWriter(conn, copy=True), store_id, good, now)
+        except _REFUSED as exc:
             # Something the checks missed: find the rows the database refuses,
             # one savepoint each, and quarantine them with its words.
             log.warning("store %s: batch insert failed (%s); row by row", store_id, _why(exc))
-            good, refused = [], []
-            for ch in checked:
-                if ch.reason:
-                    continue
-                try:
-                    with conn.begin_nested():
-                        self._insert_good(conn, store_id, [ch], now)
-                    good.append(ch)
-                except (StatementError, UnicodeError, ProjectionError) as row_exc:
-                    refused.append(_Checked(ch.row, reason=f"database refused it: {_why(row_exc)}"))
+            good, refused = self._row_by_row(conn, store_id, good, now)
             bad += refused
         if bad:
             conn.execute(
@@ -278,45 +353,59 @@ class Ingest:
             )
         return len(good), len(bad)
 
-    def _insert_good(
-        self, conn: Connection, store_id: str, good: list[_Checked], now: datetime
-    ) -> None:
-        if not good:
-            return
-        conn.execute(
-            self._insert(tables.changes).on_conflict_do_nothing(index_elements=["store_id", "seq"]),
-            [
-                {
-                    "store_id": store_id,
-                    "seq": ch.row.seq,
-                    "txn": ch.row.txn or ch.row.seq,
-                    "kind": ch.row.kind,
-                    "key": ch.row.key,
-                    "payload": ch.payload,
-                    "at": ch.at,
-                    "schema_version": ch.row.schema_version,
-                    "received_at": now,
-                }
-                for ch in good
-            ],
-        )
-        docs = [ch for ch in good if ch.sale is not None]
-        if docs:
-            conn.execute(
-                self._insert(tables.sales).on_conflict_do_nothing(
-                    index_elements=["store_id", "doc_id"]
-                ),
-                [
-                    {
-                        "store_id": store_id,
-                        "doc_id": ch.row.key[:64],
-                        "kind": ch.row.kind,
-                        "seq": ch.row.seq,
-                        "at": ch.at,
-                        **(ch.sale or {}),
-                    }
-                    for ch in docs
-                ],
-            )
-        for project in PROJECTORS:
-            project(conn, self._insert, store_id, good)
+    def _row_by_row(
+        self, conn: Connection, store_id: str, rows: list[_Checked], now: datetime
+    ) -> tuple[list[_Checked], list[_Checked]]:
+        """(applied, refused): each row in a savepoint of its own, with careful writers."""
+        applied, refused = [], []
+        writer = RowWriter(conn, copy=False)
+        for ch in rows:
+            try:
+                with conn.begin_nested():
+                    apply_rows(writer, store_id, [ch], now)
+                applied.append(ch)
+            except _REFUSED as exc:
+                refused.append(_Checked(ch.row, reason=f"database refused it: {_why(exc)}"))
+        return applied, refused
+
+
+def apply_rows(write: RowWriter, store_id: str, good: list[_Checked], now: datetime) -> None:
+    """Store checked rows in the log and hq_sales, then run every projector on them."""
+    if not good:
+        return
+    write.rows(
+        tables.changes,
+        [
+            {
+                "store_id": store_id,
+                "seq": ch.row.seq,
+                "txn": ch.row.txn or ch.row.seq,
+                "kind": ch.row.kind,
+                "key": ch.row.key,
+                # COPY takes the JSON text as the store sent it (no Python
+                # re-encoding); an INSERT, the parsed value.
+                "payload": JsonText(ch.row.payload_json) if write.copies else ch.payload,
+                "at": ch.at,
+                "schema_version": ch.row.schema_version,
+                "received_at": now,
+            }
+            for ch in good
+        ],
+    )
+    write.rows(
+        tables.sales,
+        [
+            {
+                "store_id": store_id,
+                "doc_id": ch.row.key[:64],
+                "kind": ch.row.kind,
+                "seq": ch.row.seq,
+                "at": ch.at,
+                **(ch.sale or {}),
+            }
+            for ch in good
+            if ch.sale is not None
+        ],
+    )
+    for project in PROJECTORS:
+        project(write.conn, write, store_id, good)

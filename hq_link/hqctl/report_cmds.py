@@ -95,7 +95,10 @@ def cmd_report(ctx: object, args: argparse.Namespace) -> int:
         first, last = date_range(args)
         scope = HqScope(parse_stores(args.stores), first, last)
         options = catalog.Options(
-            period=args.period, limit=args.limit, compare_last_year=not args.no_last_year
+            period=args.period,
+            limit=args.limit,
+            compare_last_year=not args.no_last_year,
+            window_days=args.window_days,
         )
         progress = Progress(args.quiet)
         with hq_connection(ctx) as conn:
@@ -111,9 +114,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add `report` to hqctl."""
     rep = sub.add_parser(
         "report",
-        help="consolidated reports: sales (同期对比), stores, hours, cashiers, tenders, "
-        "best sellers, members' liabilities, settlement",
-        description="Reports over the replicated data of the chain or of --stores. "
+        help="consolidated reports: sales (同期对比, 不含税), stores, hours, cashiers, "
+        "categories and margins, tenders, best and slow sellers with days of stock, members' "
+        "liabilities, stock value, stocktake variance, replenishment, settlement",
+        description="Reports over the replicated data of the chain or of --stores: sales "
+        "(同期对比, 不含税), stores, hours, cashiers, categories and margins (品类/毛利), tenders, "
+        "best and slow sellers with days of stock (畅销/滞销), members, stock value, stocktake "
+        "variance, replenishment and settlement. Categories, tax rates and costs are HQ's "
+        "master data. Stock "
+        "figures (stock, products' on hand and days left, replenishment) are as of each "
+        "store's last day close (日结), whose snapshot the store sends with the close; "
+        "variance covers the stocktakes posted in the range. "
         f"Not available at HQ: {catalog.NOT_AT_HQ}.",
     )
     rep.add_argument("kinds", nargs="*", help=f"report names ({', '.join(catalog.REPORTS)}) or all")
@@ -125,5 +136,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     rep.add_argument("--period", default="day", help="summary per day, week or month")
     rep.add_argument("--limit", type=int, default=20, help="rows of a ranking")
     rep.add_argument("--no-last-year", action="store_true", help="summary without 同期对比")
+    rep.add_argument(
+        "--window-days", type=int, default=28, help="replenishment: days of sales for the pace"
+    )
     add_output_args(rep)
     rep.set_defaults(func=cmd_report)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, func, select
@@ -11,11 +12,40 @@ from sqlalchemy import Connection, func, select
 from store_server.db import fast
 from store_server.db.sales_models import StockLevel, StockMovement
 
-_MOVES = StockMovement.__table__
+_INSERT_MOVE = fast.insert_sql(
+    StockMovement.__table__, ("product_id", "quantity_milli", "kind", "source_id", "created_at")
+)
 _UPSERT = (
     "INSERT INTO stock_levels (product_id, on_hand_milli) VALUES (?, ?) "
     "ON CONFLICT (product_id) DO UPDATE SET on_hand_milli = on_hand_milli + excluded.on_hand_milli"
 )
+
+
+@dataclass(frozen=True, slots=True)
+class MoveRows:
+    """A document's stock movements and on-hand changes, as SQLite stores them."""
+
+    movements: list[tuple[int, int, str, str, object]]  # product, qty, kind, source, at
+    levels: list[tuple[int, int]]  # product, change of on-hand (thousandths)
+
+
+def move_rows(
+    moves: Sequence[tuple[int, int]], *, kind: str, source_id: str, at: datetime
+) -> MoveRows:
+    """The rows `record` writes, worked out without the database (a commit
+    does this before it holds the writer)."""
+    stamp = fast.db_value(at)
+    delta: dict[int, int] = defaultdict(int)
+    for pid, qty in moves:
+        delta[pid] += qty
+    return MoveRows([(pid, qty, kind, source_id, stamp) for pid, qty in moves], list(delta.items()))
+
+
+def write_moves(conn: Connection, rows: MoveRows) -> None:
+    """Append the movements and update on-hand, in the caller's transaction."""
+    raw = conn.connection.driver_connection
+    fast.insert_values(raw, _INSERT_MOVE, rows.movements)
+    fast.insert_values(raw, _UPSERT, rows.levels)
 
 
 def record(
@@ -25,26 +55,8 @@ def record(
 
     Plain DB-API writes (see db.fast): every sale passes here.
     """
-    if not moves:
-        return
-    fast.insert_rows(
-        conn,
-        _MOVES,
-        [
-            {
-                "product_id": pid,
-                "quantity_milli": qty,
-                "kind": kind,
-                "source_id": source_id,
-                "created_at": at,
-            }
-            for pid, qty in moves
-        ],
-    )
-    delta: dict[int, int] = defaultdict(int)
-    for pid, qty in moves:
-        delta[pid] += qty
-    conn.connection.driver_connection.executemany(_UPSERT, list(delta.items()))
+    if moves:
+        write_moves(conn, move_rows(moves, kind=kind, source_id=source_id, at=at))
 
 
 def on_hand(conn: Connection, product_id: int) -> int:

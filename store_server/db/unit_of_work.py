@@ -36,6 +36,11 @@ _NEXT_SEQ = "SELECT COALESCE(MAX(seq), 0) + 1 FROM change_log"
 CHANGE_SCHEMA_VERSION = 1
 
 
+def encode_payload(payload: dict[str, object]) -> str:
+    """A change row's payload as the change log stores it."""
+    return json.dumps(payload, ensure_ascii=False, sort_keys=True, default=str)
+
+
 @dataclass(frozen=True, slots=True)
 class Actor:
     """Who is writing: an operator on a device, or the system itself."""
@@ -82,11 +87,16 @@ class UnitOfWork:
         Every row of one unit of work carries the seq of its first row (`txn`),
         so the HQ link ships the unit whole or not at all.
         """
+        self.change_encoded(kind, key, encode_payload(payload))
+
+    def change_encoded(self, kind: str, key: str, payload: str) -> None:
+        """change() with the payload already encoded by encode_payload (or
+        byte-for-byte as it would): a commit encodes before it holds the writer."""
         row: dict[str, object] = {
             "kind": kind,
             "key": key,
             "at": self.now,
-            "payload": json.dumps(payload, ensure_ascii=False, sort_keys=True, default=str),
+            "payload": payload,
             "schema_version": CHANGE_SCHEMA_VERSION,
         }
         if not self._txn:

@@ -8,8 +8,8 @@ price, member price, a supervisor's override, a gift), then the promotions
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields
 from datetime import datetime
 
 from store_server.domain.money import MILLI, line_amount
@@ -83,6 +83,66 @@ class PricedBasket:
         return next(line for line in self.lines if line.line_id == line_id)
 
 
+# Every pricing builds a PricedLine per line and an Adjustment per discount.
+# A frozen dataclass's __init__ sets each field through object.__setattr__,
+# which made building them a fifth of pricing a scanned basket; these set the
+# slots directly (about three times faster) and give the same values.
+_new = object.__new__
+
+
+def _slot_setters(
+    cls: type, names: tuple[str, ...]
+) -> tuple[Callable[[object, object], None], ...]:
+    if names != tuple(f.name for f in fields(cls)):  # a field added: the builders must follow
+        raise TypeError(f"{cls.__name__} has fields the fast builder does not set")
+    return tuple(cls.__dict__[name].__set__ for name in names)
+
+
+_SET_LINE = _slot_setters(
+    PricedLine, ("line_id", "base_amount_fen", "adjustments", "net_amount_fen", "tax_rate_bp")
+)
+_SET_ADJUSTMENT = _slot_setters(Adjustment, ("code", "name", "amount_fen"))
+
+
+def _priced_line(
+    line_id: str, base: int, adjustments: tuple[Adjustment, ...], net: int, tax_rate_bp: int
+) -> PricedLine:
+    """PricedLine(line_id, base, adjustments, net, tax_rate_bp), built faster."""
+    out = _new(PricedLine)
+    set_id, set_base, set_adjustments, set_net, set_tax = _SET_LINE
+    set_id(out, line_id)
+    set_base(out, base)
+    set_adjustments(out, adjustments)
+    set_net(out, net)
+    set_tax(out, tax_rate_bp)
+    return out
+
+
+def _promotion_adjustment(promo_id: str, name: str, amount: int) -> Adjustment:
+    """Adjustment(f"PROMO:{promo_id}", name, -amount), built faster or kept.
+
+    A basket priced scan after scan gives its lines mostly the same discounts
+    again (nine in ten, measured on the sales bench's baskets): the value is
+    kept and shared, as frozen values can be.
+    """
+    key = (promo_id, name, amount)
+    out = _PROMOTION_ADJUSTMENTS.get(key)
+    if out is None:
+        out = _new(Adjustment)
+        set_code, set_name, set_amount = _SET_ADJUSTMENT
+        set_code(out, f"PROMO:{promo_id}")
+        set_name(out, name)
+        set_amount(out, -amount)
+        if len(_PROMOTION_ADJUSTMENTS) >= _KEPT_MAX:
+            _PROMOTION_ADJUSTMENTS.clear()  # rare: dropping all is cheaper than tracking use
+        _PROMOTION_ADJUSTMENTS[key] = out
+    return out
+
+
+_PROMOTION_ADJUSTMENTS: dict[tuple[str, str, int], Adjustment] = {}
+_KEPT_MAX = 50_000
+
+
 @dataclass(frozen=True, slots=True)
 class MemberContext:
     member_id: str
@@ -123,8 +183,10 @@ def price_basket(
     if not rules:
         return PricedBasket(
             tuple(
-                PricedLine(line.line_id, base, adjustments, net, line.tax_rate_bp)
-                for line, (base, adjustments, net) in zip(lines, own, strict=True)
+                [
+                    _priced_line(line.line_id, base, adjustments, net, line.tax_rate_bp)
+                    for line, (base, adjustments, net) in zip(lines, own, strict=True)
+                ]
             )
         )
     done = apply_prepared(
@@ -140,8 +202,10 @@ def price_basket(
         states[i] = state
     return PricedBasket(
         tuple(
-            _priced(line, priced, state)
-            for line, priced, state in zip(lines, own, states, strict=True)
+            [
+                _priced(line, priced, state)
+                for line, priced, state in zip(lines, own, states, strict=True)
+            ]
         )
     )
 
@@ -202,13 +266,15 @@ def _priced(
         net = state.net_fen
         if len(discounts) == 1:
             ((promo_id, (name, amount)),) = discounts.items()
-            adjustments += (Adjustment(f"PROMO:{promo_id}", name, -amount),)
+            adjustments += (_promotion_adjustment(promo_id, name, amount),)
         else:
             adjustments += tuple(
-                Adjustment(f"PROMO:{promo_id}", name, -amount)
-                for promo_id, (name, amount) in sorted(discounts.items())
+                [
+                    _promotion_adjustment(promo_id, name, amount)
+                    for promo_id, (name, amount) in sorted(discounts.items())
+                ]
             )
-    return PricedLine(line.line_id, base, adjustments, net, line.tax_rate_bp)
+    return _priced_line(line.line_id, base, adjustments, net, line.tax_rate_bp)
 
 
 def _own_price(

@@ -102,6 +102,19 @@ class Receipt:
             data["member"] = {f: getattr(self.member, f) for f in _MEMBER_FIELDS}
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
+    def json_around_number(self) -> tuple[str, str]:
+        """to_json cut around the receipt number's JSON string: for any `no`,
+        head + json.dumps(no, ensure_ascii=False) + tail is the to_json of this
+        receipt numbered `no`. A commit encodes its receipt before it holds the
+        writer, when the number (a counter in the transaction) is not known yet.
+        """
+        text = self.to_json()
+        key, number = '"receipt_no":', json.dumps(self.receipt_no, ensure_ascii=False)
+        # The first `"receipt_no":"..."` is the key itself: no string value
+        # before it can hold an unescaped quote.
+        at = text.index(key + number) + len(key)
+        return text[:at], text[at + len(number) :]
+
     @staticmethod
     def from_json(text: str) -> Receipt:
         data = json.loads(text)

@@ -52,6 +52,130 @@ class ReportSpec:
 
 PERIOD_TITLES = {"day": "日", "week": "周", "month": "月"}
 
+# Column specs (key, 中文 title, kind), shared with HQ's reports (hq_link.hq.reports.catalog).
+Spec = tuple[tuple[str, str, Kind], ...]
+SUMMARY_COLUMNS: Spec = (
+    ("period", "期间", K.TEXT),
+    ("receipts", "单数", K.COUNT),
+    ("sales_fen", "销售额", K.MONEY),
+    ("discount_fen", "优惠", K.MONEY),
+    ("ex_tax_fen", "不含税销售额", K.MONEY),
+    ("refund_fen", "退货", K.MONEY),
+    ("net_fen", "净销售额", K.MONEY),
+    ("avg_basket_fen", "客单价", K.MONEY),
+    ("last_year_receipts", "去年同期单数", K.COUNT),
+    ("last_year_sales_fen", "去年同期销售额", K.MONEY),
+    ("growth_bp", "同比", K.BP),
+)
+HOURLY_COLUMNS: Spec = (
+    ("hour", "时段", K.COUNT),
+    ("receipts", "客流 (单数)", K.COUNT),
+    ("sales_fen", "销售额", K.MONEY),
+    ("avg_basket_fen", "客单价", K.MONEY),
+    ("share_bp", "客流占比", K.BP),
+)
+BASKET_COLUMNS: Spec = (
+    ("band", "客单价", K.TEXT),
+    ("receipts", "单数", K.COUNT),
+    ("sales_fen", "销售额", K.MONEY),
+    ("share_bp", "占比", K.BP),
+)
+CASHIER_COLUMNS: Spec = (
+    ("operator_id", "工号", K.TEXT),
+    ("name", "姓名", K.TEXT),
+    ("receipts", "单数", K.COUNT),
+    ("sales_fen", "销售额", K.MONEY),
+    ("discount_fen", "优惠", K.MONEY),
+    ("avg_basket_fen", "客单价", K.MONEY),
+    ("returns", "退货单数", K.COUNT),
+    ("refund_fen", "退款", K.MONEY),
+    ("net_fen", "净销售额", K.MONEY),
+    ("share_bp", "占比", K.BP),
+)
+CATEGORY_COLUMNS: Spec = (
+    ("category", "品类", K.TEXT),
+    ("units_milli", "数量", K.QTY),
+    ("sales_fen", "销售额", K.MONEY),
+    ("ex_tax_fen", "不含税销售额", K.MONEY),
+    ("cost_fen", "成本", K.MONEY),
+    ("margin_fen", "毛利", K.MONEY),
+    ("margin_bp", "毛利率", K.BP),
+    ("refund_fen", "退货", K.MONEY),
+    ("share_bp", "销售占比", K.BP),
+)
+TENDER_COLUMNS: Spec = (
+    ("name", "支付方式", K.TEXT),
+    ("kind", "代码", K.TEXT),
+    ("payments", "笔数", K.COUNT),
+    ("applied_fen", "收款", K.MONEY),
+    ("refunds", "退款笔数", K.COUNT),
+    ("refunded_fen", "退款", K.MONEY),
+    ("net_fen", "净收款", K.MONEY),
+    ("share_bp", "占比", K.BP),
+)
+MEMBER_COLUMNS: Spec = (
+    ("label", "指标", K.TEXT),
+    ("count", "数量", K.COUNT),
+    ("amount_fen", "金额", K.MONEY),
+    ("share_bp", "占比", K.BP),
+)
+TIER_COLUMNS: Spec = (
+    ("name", "等级", K.TEXT),
+    ("members", "消费会员", K.COUNT),
+    ("receipts", "单数", K.COUNT),
+    ("sales_fen", "消费额", K.MONEY),
+    ("per_member_fen", "人均消费", K.MONEY),
+    ("share_bp", "占比", K.BP),
+)
+STOCK_COLUMNS: Spec = (
+    ("category", "品类", K.TEXT),
+    ("products", "商品数", K.COUNT),
+    ("on_hand_milli", "库存数量", K.QTY),
+    ("value_fen", "库存金额 (含税)", K.MONEY),
+    ("value_ex_tax_fen", "库存金额 (不含税)", K.MONEY),
+    ("share_bp", "占比", K.BP),
+    ("without_cost", "无成本商品", K.COUNT),
+    ("negative", "负库存商品", K.COUNT),
+)
+VARIANCE_COLUMNS: Spec = (
+    ("sku", "货号", K.TEXT),
+    ("name", "商品", K.TEXT),
+    ("category", "品类", K.TEXT),
+    ("counted_milli", "实盘", K.QTY),
+    ("expected_milli", "账面", K.QTY),
+    ("variance_milli", "差异", K.QTY),
+    ("variance_cost_fen", "差异金额", K.MONEY),
+)
+PRODUCT_COLUMNS: Spec = (
+    ("rank", "排名", K.COUNT),
+    ("sku", "货号", K.TEXT),
+    ("name", "商品", K.TEXT),
+    ("category", "品类", K.TEXT),
+    ("sold_milli", "销量", K.QTY),
+    ("sales_fen", "销售额", K.MONEY),
+    ("on_hand_milli", "库存", K.QTY),
+    ("daily_milli", "日均销量", K.QTY),
+    ("days_left", "可售天数", K.DAYS),
+)
+VARIANCE_CATEGORY_COLUMNS: Spec = (
+    ("category", "品类", K.TEXT),
+    ("products", "商品数", K.COUNT),
+    ("variance_milli", "差异数量", K.QTY),
+    ("variance_cost_fen", "差异金额", K.MONEY),
+)
+REPLENISHMENT_COLUMNS: Spec = (
+    ("supplier_id", "供应商", K.TEXT),
+    ("supplier", "供应商名称", K.TEXT),
+    ("sku", "货号", K.TEXT),
+    ("name", "商品", K.TEXT),
+    ("on_hand_milli", "库存", K.QTY),
+    ("on_order_milli", "在途", K.QTY),
+    ("min_milli", "下限", K.QTY),
+    ("max_milli", "上限", K.QTY),
+    ("daily_milli", "日均销量", K.QTY),
+    ("order_milli", "建议订货", K.QTY),
+)
+
 
 def _summary(conn: Connection, cfg: Config, scope: ReportScope, opt: Options) -> list[Table]:
     current = facts.day_facts(conn, scope)
@@ -61,19 +185,7 @@ def _summary(conn: Connection, cfg: Config, scope: ReportScope, opt: Options) ->
         else []
     )
     rows = sales.sales_by_period(current, last, opt.period)
-    spec = [
-        ("period", "期间", K.TEXT),
-        ("receipts", "单数", K.COUNT),
-        ("sales_fen", "销售额", K.MONEY),
-        ("discount_fen", "优惠", K.MONEY),
-        ("ex_tax_fen", "不含税销售额", K.MONEY),
-        ("refund_fen", "退货", K.MONEY),
-        ("net_fen", "净销售额", K.MONEY),
-        ("avg_basket_fen", "客单价", K.MONEY),
-        ("last_year_receipts", "去年同期单数", K.COUNT),
-        ("last_year_sales_fen", "去年同期销售额", K.MONEY),
-        ("growth_bp", "同比", K.BP),
-    ]
+    spec = SUMMARY_COLUMNS
     rows_with_total = [*rows, sales.period_total(rows)] if rows else []
     title = f"销售汇总 ({PERIOD_TITLES[opt.period]}) {scope.first} 至 {scope.last}"
     return [
@@ -93,25 +205,14 @@ def _hourly(conn: Connection, cfg: Config, scope: ReportScope, opt: Options) -> 
     hourly = from_rows(
         "hourly",
         "时段客流",
-        [
-            ("hour", "时段", K.COUNT),
-            ("receipts", "客流 (单数)", K.COUNT),
-            ("sales_fen", "销售额", K.MONEY),
-            ("avg_basket_fen", "客单价", K.MONEY),
-            ("share_bp", "客流占比", K.BP),
-        ],
+        HOURLY_COLUMNS,
         rows,
         chart=Chart("bar", "hour", ("receipts",), "每小时客流 (单数)"),
     )
     bands = from_rows(
         "basket_sizes",
         "客单价分布",
-        [
-            ("band", "客单价", K.TEXT),
-            ("receipts", "单数", K.COUNT),
-            ("sales_fen", "销售额", K.MONEY),
-            ("share_bp", "占比", K.BP),
-        ],
+        BASKET_COLUMNS,
         sales.basket_bands(totals),
         chart=Chart("hist", "band", ("receipts",), "客单价分布 (元)"),
         values=tuple(totals),
@@ -124,18 +225,7 @@ def _cashier(conn: Connection, cfg: Config, scope: ReportScope, opt: Options) ->
         from_rows(
             "cashier",
             "收银员业绩",
-            [
-                ("operator_id", "工号", K.TEXT),
-                ("name", "姓名", K.TEXT),
-                ("receipts", "单数", K.COUNT),
-                ("sales_fen", "销售额", K.MONEY),
-                ("discount_fen", "优惠", K.MONEY),
-                ("avg_basket_fen", "客单价", K.MONEY),
-                ("returns", "退货单数", K.COUNT),
-                ("refund_fen", "退款", K.MONEY),
-                ("net_fen", "净销售额", K.MONEY),
-                ("share_bp", "占比", K.BP),
-            ],
+            CASHIER_COLUMNS,
             sales.sales_by_cashier(facts.cashier_facts(conn, scope)),
             chart=Chart("bar", "name", ("sales_fen",), "收银员销售额 (元)"),
         )
@@ -147,17 +237,7 @@ def _category(conn: Connection, cfg: Config, scope: ReportScope, opt: Options) -
         from_rows(
             "category",
             "品类销售",
-            [
-                ("category", "品类", K.TEXT),
-                ("units_milli", "数量", K.QTY),
-                ("sales_fen", "销售额", K.MONEY),
-                ("ex_tax_fen", "不含税销售额", K.MONEY),
-                ("cost_fen", "成本", K.MONEY),
-                ("margin_fen", "毛利", K.MONEY),
-                ("margin_bp", "毛利率", K.BP),
-                ("refund_fen", "退货", K.MONEY),
-                ("share_bp", "销售占比", K.BP),
-            ],
+            CATEGORY_COLUMNS,
             sales.sales_by_category(facts.category_facts(conn, scope)),
             chart=Chart("bar", "category", ("sales_fen",), "品类销售额 (元)"),
             notes=("成本按商品当前进价计算 (cost at today's cost price)",),
@@ -170,33 +250,11 @@ def _tender(conn: Connection, cfg: Config, scope: ReportScope, opt: Options) -> 
         from_rows(
             "tender",
             "支付方式",
-            [
-                ("name", "支付方式", K.TEXT),
-                ("kind", "代码", K.TEXT),
-                ("payments", "笔数", K.COUNT),
-                ("applied_fen", "收款", K.MONEY),
-                ("refunds", "退款笔数", K.COUNT),
-                ("refunded_fen", "退款", K.MONEY),
-                ("net_fen", "净收款", K.MONEY),
-                ("share_bp", "占比", K.BP),
-            ],
+            TENDER_COLUMNS,
             sales.sales_by_tender(facts.tender_facts(conn, scope)),
             chart=Chart("pie", "name", ("applied_fen",), "支付方式构成"),
         )
     ]
-
-
-_PRODUCT_SPEC = [
-    ("rank", "排名", K.COUNT),
-    ("sku", "货号", K.TEXT),
-    ("name", "商品", K.TEXT),
-    ("category", "品类", K.TEXT),
-    ("sold_milli", "销量", K.QTY),
-    ("sales_fen", "销售额", K.MONEY),
-    ("on_hand_milli", "库存", K.QTY),
-    ("daily_milli", "日均销量", K.QTY),
-    ("days_left", "可售天数", K.DAYS),
-]
 
 
 def _products(conn: Connection, cfg: Config, scope: ReportScope, opt: Options) -> list[Table]:
@@ -205,14 +263,14 @@ def _products(conn: Connection, cfg: Config, scope: ReportScope, opt: Options) -
         from_rows(
             "best_sellers",
             "畅销商品",
-            _PRODUCT_SPEC,
+            PRODUCT_COLUMNS,
             products.best_sellers(rows, scope.days, opt.limit),
             chart=Chart("bar", "name", ("sales_fen",), "畅销商品销售额 (元)"),
         ),
         from_rows(
             "slow_sellers",
             "滞销商品",
-            _PRODUCT_SPEC,
+            PRODUCT_COLUMNS,
             products.slow_sellers(rows, scope.days, opt.limit),
         ),
     ]
@@ -225,12 +283,7 @@ def _members(conn: Connection, cfg: Config, scope: ReportScope, opt: Options) ->
         from_rows(
             "members",
             "会员分析",
-            [
-                ("label", "指标", K.TEXT),
-                ("count", "数量", K.COUNT),
-                ("amount_fen", "金额", K.MONEY),
-                ("share_bp", "占比", K.BP),
-            ],
+            MEMBER_COLUMNS,
             members.member_summary(
                 f, redeem_points_per_yuan=cfg.members.points.redeem_points_per_yuan
             ),
@@ -239,14 +292,7 @@ def _members(conn: Connection, cfg: Config, scope: ReportScope, opt: Options) ->
         from_rows(
             "member_tiers",
             "会员等级消费",
-            [
-                ("name", "等级", K.TEXT),
-                ("members", "消费会员", K.COUNT),
-                ("receipts", "单数", K.COUNT),
-                ("sales_fen", "消费额", K.MONEY),
-                ("per_member_fen", "人均消费", K.MONEY),
-                ("share_bp", "占比", K.BP),
-            ],
+            TIER_COLUMNS,
             members.spend_per_tier(f, tier_names),
             chart=Chart("bar", "name", ("sales_fen",), "会员等级消费额 (元)"),
         ),
@@ -259,16 +305,7 @@ def _stock(conn: Connection, cfg: Config, scope: ReportScope, opt: Options) -> l
         from_rows(
             "stock_value",
             "库存金额 (成本)",
-            [
-                ("category", "品类", K.TEXT),
-                ("products", "商品数", K.COUNT),
-                ("on_hand_milli", "库存数量", K.QTY),
-                ("value_fen", "库存金额 (含税)", K.MONEY),
-                ("value_ex_tax_fen", "库存金额 (不含税)", K.MONEY),
-                ("share_bp", "占比", K.BP),
-                ("without_cost", "无成本商品", K.COUNT),
-                ("negative", "负库存商品", K.COUNT),
-            ],
+            STOCK_COLUMNS,
             rows,
             chart=Chart("bar", "category", ("value_fen",), "库存金额 (元)"),
             notes=("当前库存 (on hand now), 按当前进价",),
@@ -291,28 +328,14 @@ def _variance(conn: Connection, cfg: Config, scope: ReportScope, opt: Options) -
     product_table = from_rows(
         "variance",
         f"盘点差异 {session_id}",
-        [
-            ("sku", "货号", K.TEXT),
-            ("name", "商品", K.TEXT),
-            ("category", "品类", K.TEXT),
-            ("counted_milli", "实盘", K.QTY),
-            ("expected_milli", "账面", K.QTY),
-            ("variance_milli", "差异", K.QTY),
-            ("variance_cost_fen", "差异金额", K.MONEY),
-        ],
+        VARIANCE_COLUMNS,
         sorted(lines, key=lambda ln: (ln.variance_cost_fen, ln.sku))[: opt.limit],
     )
     cat_rows = tuple((cat, n, qty, fen) for cat, (qty, fen, n) in sorted(categories.items()))
-    spec = (
-        ("category", "品类", K.TEXT),
-        ("products", "商品数", K.COUNT),
-        ("variance_milli", "差异数量", K.QTY),
-        ("variance_cost_fen", "差异金额", K.MONEY),
-    )
     cat_table = Table(
         "variance_categories",
         "盘点差异 (品类)",
-        tuple(from_rows("x", "x", spec, []).columns),
+        tuple(from_rows("x", "x", VARIANCE_CATEGORY_COLUMNS, []).columns),
         cat_rows,
         chart=Chart("bar", "category", ("variance_cost_fen",), "盘点差异金额 (元)"),
     )
@@ -343,23 +366,11 @@ def _replenishment(conn: Connection, cfg: Config, scope: ReportScope, opt: Optio
                     s.quantity_milli,
                 )
             )
-    spec = (
-        ("supplier_id", "供应商", K.TEXT),
-        ("supplier", "供应商名称", K.TEXT),
-        ("sku", "货号", K.TEXT),
-        ("name", "商品", K.TEXT),
-        ("on_hand_milli", "库存", K.QTY),
-        ("on_order_milli", "在途", K.QTY),
-        ("min_milli", "下限", K.QTY),
-        ("max_milli", "上限", K.QTY),
-        ("daily_milli", "日均销量", K.QTY),
-        ("order_milli", "建议订货", K.QTY),
-    )
     return [
         Table(
             "replenishment",
             "补货建议",
-            from_rows("x", "x", spec, []).columns,
+            from_rows("x", "x", REPLENISHMENT_COLUMNS, []).columns,
             tuple(rows),
             notes=(f"近 {opt.window_days} 天销量 (sales pace over {opt.window_days} days)",),
         )

@@ -113,3 +113,60 @@ def test_agent_config(tmp_path: Path) -> None:
     path.write_text('[hq_link]\nhq = "h:1"\nbatch_rows = 0\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="batch_rows"):
         load_agent_config(path, env={})
+
+
+def test_two_batches_in_flight_arrive_once_and_in_order(
+    store_db: Database,
+    hq: HqServer,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The agent sends the next batch before HQ acknowledged the last: HQ applies
+    them in seq order, and the store records as shipped only what HQ acknowledged."""
+    from hq_link.hq.ingest import Ingest
+
+    for _ in range(20):
+        _write(store_db, 15)  # store transactions of 15 rows: 300 rows
+    push = Ingest.push
+    inside = [0]
+    most = [0]
+    acked: list[int] = []
+    lock = threading.Lock()
+
+    def counting_push(self, store_id, first_seq, last_seq, rows, now):  # type: ignore[no-untyped-def]
+        with lock:
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+        try:
+            time.sleep(0.02)  # long enough for the next batch to arrive meanwhile
+            result = push(self, store_id, first_seq, last_seq, rows, now)
+            with lock:
+                acked.append(result.acked_seq)
+            return result
+        finally:
+            with lock:
+                inside[0] -= 1
+
+    monkeypatch.setattr(Ingest, "push", counting_push)
+    caplog.set_level("INFO", logger="hq_link.agent")
+    config = AgentConfig(
+        store_id="S01", database=store_db.path, hq=hq.address, batch_rows=20, poll_seconds=0.02
+    )
+    outbox = StoreOutbox(store_db.path)
+    shipper = Shipper(config, outbox, now=lambda: NOW)
+    stop = threading.Event()
+    thread = threading.Thread(target=shipper.run, args=(stop,))
+    thread.start()
+    try:
+        _until(lambda: outbox.shipped_seq() == 300)
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+        outbox.close()
+    assert most[0] == 2  # two in flight, never more
+    assert max(acked) == 300 and "refused" not in caplog.text  # no gap, no retry
+    # Batches end on store transactions (of 15 rows): 20 asked, 30 sent.
+    assert all(seq % 15 == 0 for seq in acked)
+    with hq.engine.connect() as conn:
+        seqs = [s for (s,) in conn.execute(select(tables.changes.c.seq).order_by("seq"))]
+    assert seqs == list(range(1, 301))

@@ -152,6 +152,7 @@ def test_report_figures_equal_the_tills_figures(chain: Chain, tmp_path: Path) ->
         "stores",
         "tender",
         "best_sellers",
+        "slow_sellers",
         "members",
         "member_tiers",
     ]
@@ -194,13 +195,17 @@ def test_charts_label_chinese_with_a_cjk_font(chain: Chain) -> None:
         assert missing_glyphs(text.get_text(), used) == []
 
 
-def test_help_says_what_hq_cannot_compute(chain: Chain) -> None:
+def test_help_names_the_stock_reports_and_what_hq_cannot_show(chain: Chain) -> None:
     done = hqctl(chain.hq.database_url, "report", "--help")
     assert done.returncode == 0
     text = " ".join(done.stdout.split())
-    assert "slow sellers" in text and "category" in text and "ex-tax" in text
-    bad = hqctl(chain.hq.database_url, "report", "category", "--to", DAY)
-    assert bad.returncode == 2 and "unknown HQ report 'category'" in bad.stderr
+    assert "slow sellers" in text and "categories" in text and "replenishment" in text
+    assert "as of each store's last day close" in text
+    listed = hqctl(chain.hq.database_url, "report", "--list")
+    names = {line.split()[0] for line in listed.stdout.splitlines() if line.strip()}
+    assert {"category", "stock", "variance", "replenishment"} <= names
+    bad = hqctl(chain.hq.database_url, "report", "nope", "--to", DAY)
+    assert bad.returncode == 2 and "unknown HQ report 'nope'" in bad.stderr
 
 
 def _token(url: str, *args: str) -> str:
@@ -249,7 +254,7 @@ def test_owners_see_only_their_stores(chain: Chain) -> None:
             timeout=30,
         )
         assert "settlement" in [r.name for r in listed.reports]
-        assert "slow sellers" in listed.not_available
+        assert "day close" in listed.not_available
         # No token, or one HQ never issued: UNAUTHENTICATED.
         for token in (None, "not-a-token"):
             with pytest.raises(grpc.RpcError) as err:

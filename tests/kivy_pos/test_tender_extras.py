@@ -1,7 +1,7 @@
 """The tender screen's extra tenders against a real store server, with no Kivy:
 gift voucher (face value, no change), foreign cash (converted by the server, change
-in yuan) and the attached member's coupons applied and taken off before paying; and
-a return of part of a receipt line."""
+in yuan), the attached member's coupons applied and taken off before paying and the
+member's count card paying its units; and a return of part of a receipt line."""
 
 from __future__ import annotations
 
@@ -9,10 +9,19 @@ from collections.abc import Iterator
 
 import pytest
 
-from clients.kivy_pos.till.keys import F1, TENDER_KEYS, command_for
+from clients.kivy_pos.till.amounts import yuan
+from clients.kivy_pos.till.help import help_rows
+from clients.kivy_pos.till.keys import END, F1, TENDER_KEYS, command_for
 from clients.kivy_pos.till.presenter import TillPresenter
-from clients.kivy_pos.till.tender import Tender, TenderKind, TenderRefused
+from clients.kivy_pos.till.tender import (
+    Tender,
+    TenderKind,
+    TenderRefused,
+    count_card_cover,
+    count_card_units,
+)
 from clients.kivy_pos.till.tender_extras import parse_foreign
+from clients.kivy_pos.till.texts import Texts
 from clients.kivy_pos.till.view_model import Screen
 from store_server.currencies import set_currency
 from store_server.db.unit_of_work import Actor, unit_of_work
@@ -20,8 +29,8 @@ from tests.kivy_pos.test_till_presenter import key_in, logged_in, make_till
 from tests.support import catalog_fixture as cf
 from tests.support.members import PIN, MemberDesk, supervisor_desk
 from tests.support.server import RunningStore
-from tests.support.till import Till
-from tillpoint.v1 import members_pb2
+from tests.support.till import Till, new_id
+from tillpoint.v1 import common_pb2, members_pb2, sales_pb2
 
 
 @pytest.fixture
@@ -220,3 +229,104 @@ def test_cash_pays_the_rounded_total_as_the_server_settles_it() -> None:
         .remaining
         == 0
     )
+
+
+def sell_count_card(store: RunningStore, phone: str, code: str, uses: int) -> str:
+    """A member (phone + PIN) sold a count card of `uses` uses of the product `code`."""
+    service = Till(store, device_id="desk-03")
+    service.open_shift()
+    member = MemberDesk(service).register(phone, name="赵六")
+    product_id = service.scan(code).lines[0].product_id
+    service.call("ClearBasket", sales_pb2.BasketRef(basket_id=service.basket_id))
+    card_id = new_id()
+    supervisor_desk(store, service).call(
+        "SellCountCard",
+        members_pb2.SellCountCardRequest(
+            card_id=card_id,
+            member=members_pb2.MemberCredential(member_id=member.member_id),
+            product_id=product_id,
+            uses=uses,
+            price=common_pb2.Money(fen=1_000),
+            payment=members_pb2.DepositPayment(kind="cash"),
+        ),
+    )
+    return card_id
+
+
+def test_count_card_key_is_mapped_and_in_the_help() -> None:
+    assert command_for(END, Screen.TENDER) == "count_card"
+    assert ("End", "count_card", "count_card") in TENDER_KEYS
+    assert any(row.split() == ["End", "计次卡"] for row in help_rows(Texts()))
+
+
+def test_count_card_pays_its_units_and_the_rest_in_cash(
+    store: RunningStore, till: TillPresenter
+) -> None:
+    card_id = sell_count_card(store, "13600136000", cf.COKE_CAN, uses=3)
+    key_in(till, f"2*{cf.COKE_CAN}")
+    key_in(till, cf.SPRITE_CAN)
+    till.action("total")
+    till.action("count_card")  # no member on the basket yet
+    assert till.message == "使用计次卡需要先登记会员" and till.panel is None
+    till.escape()  # back to selling to attach the member
+    till.action("member")
+    key_in(till, f"13600136000*{PIN}")
+    assert till.basket is not None
+    coke = next(line for line in till.basket.lines if line.code == cf.COKE_CAN)
+    till.action("total")
+    due = till.tender.due if till.tender else 0
+    till.action("count_card")
+    view = till.view()
+    assert view.panel_kind == "count_cards"
+    assert view.panel_rows == (
+        f"1. {coke.name}  剩 3/3 次  本单用 2 次 ¥{yuan(coke.net_amount.fen)}",
+    )
+    till.enter()  # Enter on the selected card: two uses pay the two cans
+    view = till.view()
+    assert till.panel is None and till.last_sale is None
+    assert view.payments == (f"计次卡 ¥{yuan(coke.net_amount.fen)}（2 次）",)
+    assert view.remaining == yuan(due - coke.net_amount.fen)
+    till.action("count_card")  # both cans are paid: nothing left for the card
+    assert till.message == "该会员没有本单商品可用的计次卡" and till.panel is None
+    key_in(till, "10")  # cash for the sprite
+    sale = till.last_sale
+    assert sale is not None, till.message
+    assert [(p.kind, p.name, p.applied.fen, p.reference) for p in sale.receipt.payments] == [
+        ("count_card", "计次卡", coke.net_amount.fen, card_id),
+        ("cash", "现金", due - coke.net_amount.fen, ""),
+    ]
+    assert sale.change.fen == 1_000 - (due - coke.net_amount.fen)
+    desk = MemberDesk(Till(store, device_id="desk-04"))
+    member = desk.identify(members_pb2.MemberCredential(phone="13600136000", pin=PIN))
+    assert [(c.card_id, c.remaining) for c in member.count_cards] == [(card_id, 1)]
+
+
+def test_count_card_arithmetic_follows_the_server_share() -> None:
+    """Three cans at 7.00 after a discount: one use pays 2.33, two 4.67, three 7.00."""
+    basket = sales_pb2.Basket(
+        lines=[
+            sales_pb2.BasketLine(
+                product_id=7,
+                pack_factor=1,
+                quantity=common_pb2.Quantity(milli=3_000),
+                net_amount=common_pb2.Money(fen=700),
+            ),
+            sales_pb2.BasketLine(
+                product_id=7,
+                pack_factor=1,
+                gift=True,
+                quantity=common_pb2.Quantity(milli=1_000),
+                net_amount=common_pb2.Money(fen=0),
+            ),
+        ]
+    )
+    assert count_card_units(basket, 7) == 3  # the gift is not a unit a card pays
+    assert [count_card_cover(basket, 7, 0, n) for n in (1, 2, 3)] == [233, 467, 700]
+    assert count_card_cover(basket, 7, 1, 1) == 234  # the second can, after one paid
+    t = Tender(900).add_count_card("C1", 7, 2, 467, has_member=True)
+    assert (t.remaining, t.uses_taken(7), t.uses_taken(8)) == (433, 2, 0)
+    assert t.to_proto()[0].uses == 2 and not t.to_proto()[0].HasField("amount")
+    with pytest.raises(TenderRefused):
+        Tender(900).add_count_card("C1", 7, 2, 467, has_member=False)
+    with pytest.raises(TenderRefused):
+        Tender(900).add(TenderKind.COUNT_CARD, 467, has_member=True)

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from clients.kivy_pos.till import kivy_setup
-from clients.kivy_pos.till.keys import ENTER, F1
+from clients.kivy_pos.till.keys import ENTER, ESCAPE, F1
 
 MEMBER = "13800138000*246810"
 
@@ -140,6 +140,67 @@ def cashier(codes: dict[str, str]) -> list[tuple]:
     ]
 
 
+def tenders(codes: dict[str, str]) -> list[tuple]:
+    """Two sales paid with the newer tenders, their buttons tapped on the tender screen:
+    the member's coupon, points and stored value; then the member's count card, a gift
+    voucher and foreign cash (converted by the server)."""
+    return [
+        *login_steps(),
+        ("key", F1 + 1),  # F2: member
+        ("type", MEMBER),
+        ("key", ENTER),
+        ("type", codes["coke_case"]),
+        ("key", ENTER),
+        ("key", F1 + 11),  # F12: total
+        ("expect", "tender"),
+        ("tap", "F8\n优惠券"),
+        ("tap_row", 0),  # the coupon: on the basket
+        ("key", ESCAPE),  # the coupon list closes
+        ("tap", "F5\n积分抵现"),
+        ("type", codes["points"]),
+        ("key", ENTER),
+        ("tap", "F4\n储值卡"),
+        ("key", ENTER),  # an empty Enter: stored value pays the rest, the sale is sent
+        ("until", "sold"),
+        ("shot", "tenders_member"),
+        ("key", ENTER),  # the next sale
+        ("expect", "sell"),
+        ("key", F1 + 1),
+        ("type", MEMBER),
+        ("key", ENTER),
+        ("type", f"2*{codes['coke_can']}"),
+        ("key", ENTER),
+        ("type", codes["coke_case"]),
+        ("key", ENTER),
+        ("key", F1 + 11),
+        ("expect", "tender"),
+        ("tap", "End\n计次卡"),
+        ("tap_row", 0),  # the member's count card pays the two cans
+        ("tap", "F6\n礼券"),
+        ("type", codes["voucher"]),
+        ("key", ENTER),
+        ("type", "GV-8888"),  # the voucher's number
+        ("key", ENTER),
+        ("tap", "F7\n外币现金"),
+        ("type", codes["foreign"]),
+        ("key", ENTER),  # foreign cash last: the sale is sent
+        ("until", "sold"),
+        ("shot", "tenders_foreign"),
+    ]
+
+
+SCANS = 16  # more lines than the sell screen shows: the list scrolls
+
+
+def scans(codes: dict[str, str]) -> list[tuple]:
+    """Scans typed like a wedge scanner (the code and Enter at once); after each, what
+    the till drew until it settled: frames, label renders and the visible texts."""
+    steps: list[tuple] = [*login_steps()]
+    for i in range(SCANS):
+        steps += [("wedge", codes["coke_can" if i % 2 else "sprite_can"]), ("settle", i)]
+    return steps
+
+
 def wide(codes: dict[str, str]) -> list[tuple]:
     """A short sale on a 1920x1080 screen, with the help overlay open."""
     return [
@@ -182,7 +243,11 @@ def main() -> None:
     parser.add_argument("--server", required=True)
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--codes", required=True, help="JSON: the barcodes to scan")
-    parser.add_argument("--scenario", default="sale", choices=["sale", "outage", "cashier", "wide"])
+    parser.add_argument(
+        "--scenario",
+        default="sale",
+        choices=["sale", "outage", "cashier", "wide", "tenders", "scans"],
+    )
     parser.add_argument("--size", default="1024x768")
     parser.add_argument("--printer", default="")
     parser.add_argument("--display", default="")
@@ -193,6 +258,7 @@ def main() -> None:
     from kivy.clock import Clock
     from kivy.core.window import Window
     from kivy.tests.common import UnitTestTouch
+    from kivy.uix.label import Label
 
     from clients.kivy_pos.client import StoreClient
     from clients.kivy_pos.till.devices import TillDevices
@@ -206,7 +272,14 @@ def main() -> None:
         printer=args.printer, display=args.display, queue_path=out / "print-queue.db"
     )
     app = TillApp(TillPresenter(client, devices=devices))
-    scenarios = {"sale": scenario, "outage": outage, "cashier": cashier, "wide": wide}
+    scenarios = {
+        "sale": scenario,
+        "outage": outage,
+        "cashier": cashier,
+        "wide": wide,
+        "tenders": tenders,
+        "scans": scans,
+    }
     steps = scenarios[args.scenario](json.loads(args.codes))
     result: dict = {"screens": {}, "shots": {}, "ok": False}
 
@@ -255,6 +328,42 @@ def main() -> None:
         (out / name).touch()
 
     waited = {"since": 0.0}
+    drawn = {"frames": 0, "renders": 0, "since": 0.0}
+    if args.scenario == "scans":  # count frames and label renders
+        Window.bind(on_flip=lambda *_a: drawn.update(frames=drawn["frames"] + 1))
+        render = Label.texture_update
+
+        def texture_update(label: Label, *largs: object) -> None:  # Kivy binds it by name
+            drawn["renders"] += 1
+            render(label, *largs)
+
+        Label.texture_update = texture_update  # type: ignore[method-assign]
+
+    def wedge(code: str) -> None:
+        """A barcode scanner: the code's keys and Enter within one frame."""
+        for ch in code:
+            press(ord(ch), ch)
+        press(ENTER)
+        drawn.update(frames=0, renders=0, since=time.monotonic())
+
+    def settle(index: int) -> bool:
+        """Half a second and more after the scan (Kivy fades a scroll bar out after
+        0.5 s): what was drawn since the scan, and what the screen shows."""
+        if time.monotonic() - drawn["since"] < 0.8:
+            return True
+        p = app.presenter
+        result.setdefault("scans", []).append(
+            {
+                "scan": index + 1,
+                "frames": drawn["frames"],
+                "renders": drawn["renders"],
+                "lines": len(p.basket.lines) if p.basket else 0,
+                "texts": texts_of(current()),
+                # The basket lines the list shows (the row widgets laid out in it).
+                "rows": sorted(int(r.number) for r in current().ids.lines.children[0].children),
+            }
+        )
+        return False
 
     def waiting(done: bool, what: str) -> bool:
         """True while still waiting; fails after 20 s."""
@@ -276,6 +385,8 @@ def main() -> None:
         ),
         "tap": tap,
         "tap_row": tap_row,
+        "wedge": wedge,
+        "settle": settle,
         "type": lambda text: [press(ord(ch), ch) for ch in text],
         "key": press,
         "shot": shoot,

@@ -9,7 +9,7 @@ from clients.kivy_pos.till.view_model import Screen
 # Kivy's key codes (SDL2 key symbols as Kivy numbers them).
 ENTER, NUMPAD_ENTER, ESCAPE, BACKSPACE, UP, DOWN = 13, 271, 27, 8, 273, 274
 F1 = 282  # F1..F12 are 282..293
-HOME = 278
+HOME, END = 278, 279
 
 EDIT_KEYS = {
     ENTER: "enter",
@@ -42,6 +42,7 @@ TENDER_KEYS: tuple[tuple[str, str, str], ...] = (
     ("F6", "tender:GIFT_VOUCHER", "gift_voucher"),
     ("F7", "foreign", "foreign_cash"),
     ("F8", "coupons", "key_coupons"),
+    ("End", "count_card", "count_card"),  # the member's count cards (计次卡)
     ("Home", "help", "key_help"),
 )
 LOGIN_KEYS: tuple[tuple[str, str, str], ...] = (("F1", "help", "key_help"),)
@@ -57,7 +58,7 @@ COMMON_KEYS: tuple[tuple[str, str], ...] = (
     ("TPM1.…", "help_qr"),
 )
 
-_NAMED = {UP: "↑", DOWN: "↓", HOME: "Home", **{F1 + i: f"F{i + 1}" for i in range(12)}}
+_NAMED = {UP: "↑", DOWN: "↓", HOME: "Home", END: "End", **{F1 + i: f"F{i + 1}" for i in range(12)}}
 
 
 def key_name(keycode: int) -> str:

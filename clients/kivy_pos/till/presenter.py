@@ -58,6 +58,7 @@ class Client(Protocol):
     def resume_basket(self, basket_id: str) -> sales_pb2.Basket: ...
     def held_baskets(self) -> Sequence[sales_pb2.Basket]: ...
     def list_coupons(self, member_id: str) -> Sequence[members_pb2.MemberCoupon]: ...
+    def identify_member(self, credential: members_pb2.MemberCredential) -> members_pb2.Member: ...
     def apply_coupon(self, basket_id: str, coupon_id: str) -> sales_pb2.Basket: ...
     def remove_coupon(self, basket_id: str, coupon_id: str) -> sales_pb2.Basket: ...
     def override_price(
@@ -190,6 +191,7 @@ class TillPresenter(SellExtrasMixin, OfficeMixin, ReturnsMixin, TenderMixin, Ten
             done = t("sale_done", receipt_no=self.last_sale.receipt_no)
             if self.last_sale.receipt.forfeited.fen:
                 done += t("forfeited", amount=yuan(self.last_sale.receipt.forfeited.fen))
+        due, paid, remaining, change = self.tender_figures()
         return TillView(
             screen=self.screen,
             operator=f"{self.operator_id} {self.operator_name}".strip(),
@@ -203,10 +205,10 @@ class TillPresenter(SellExtrasMixin, OfficeMixin, ReturnsMixin, TenderMixin, Ten
             discount=yuan(b.discount.fen) if b else "0.00",
             total=yuan(b.total.fen) if b else "0.00",
             member=member_badge(b, t, self.member_coupons),
-            due=yuan(tender.due) if tender else "0.00",
-            paid=yuan(tender.paid) if tender else "0.00",
-            remaining=yuan(tender.remaining) if tender else "0.00",
-            change=yuan(self._change()),
+            due=due,
+            paid=paid,
+            remaining=remaining,
+            change=change,
             tender_kind=self._kind_text(),
             payments=tuple(self._payment_text(p) for p in tender.payments) if tender else (),
             done=done,
@@ -229,7 +231,13 @@ class TillPresenter(SellExtrasMixin, OfficeMixin, ReturnsMixin, TenderMixin, Ten
     def _payment_text(self, p: Tendered) -> str:
         name = self.texts(p.kind.text_key)
         if p.kind is TenderKind.FOREIGN_CASH:
+            if p.fen:  # converted by the server: its yuan value too
+                return self.texts(
+                    "foreign_paid", name=name, foreign=foreign_text(p), amount=yuan(p.fen)
+                )
             return f"{name} {foreign_text(p)}"
+        if p.kind is TenderKind.COUNT_CARD:
+            return self.texts("count_card_paid", name=name, amount=yuan(p.fen), uses=p.uses)
         return f"{name} ¥{yuan(p.fen)}"
 
     def _panel_rows(self) -> tuple[str, ...]:
@@ -260,11 +268,6 @@ class TillPresenter(SellExtrasMixin, OfficeMixin, ReturnsMixin, TenderMixin, Ten
         if self.tender_kind is TenderKind.FOREIGN_CASH:
             return t("foreign_prompt", currency=self.foreign_currency)
         return t("tender_prompt")
-
-    def _change(self) -> int:
-        if self.last_sale is not None and self.screen is Screen.TENDER:
-            return self.last_sale.change.fen
-        return self.tender.change if self.tender else 0
 
     # ---- inputs --------------------------------------------------------------
 
@@ -334,7 +337,8 @@ class TillPresenter(SellExtrasMixin, OfficeMixin, ReturnsMixin, TenderMixin, Ten
         'total', 'tender:CASH' (a TenderKind name), 'quick:<fen>', 'help', 'search',
         'hold', 'held', 'price', 'gift', 'return', 'menu', 'pick:<row>', 'lang',
         'cash_in', 'cash_out', 'x_report', 'close_shift', 'reprint', 'no_sale',
-        'foreign' (foreign cash; again: the next currency), 'coupons' (the member's)."""
+        'foreign' (foreign cash; again: the next currency), 'coupons' (the member's),
+        'count_card' (the member's count cards)."""
         self.message = ""
         verb, _, arg = name.partition(":")
         handlers: dict[str, Callable[[], None]] = {
@@ -349,6 +353,7 @@ class TillPresenter(SellExtrasMixin, OfficeMixin, ReturnsMixin, TenderMixin, Ten
             "quick_index": lambda: self._quick(int(arg)),
             "foreign": self._choose_foreign,
             "coupons": self._coupons,
+            "count_card": self._count_cards,
             "pick": lambda: self._pick(int(arg)),
             **self._extra_actions(),
         }

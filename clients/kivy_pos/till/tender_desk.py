@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from clients.kivy_pos.client.errors import Offline, ServerError
-from clients.kivy_pos.till.amounts import parse_yuan
+from clients.kivy_pos.till.amounts import parse_yuan, yuan
 from clients.kivy_pos.till.panel import Panel
 from clients.kivy_pos.till.tender import Tender, TenderKind, cash_total_of
 from clients.kivy_pos.till.view_model import Screen
@@ -48,6 +48,7 @@ class TenderMixin:
     _next_sale: Callable[[], None]
     _device: Callable[[Callable[[], None]], None]
     _pay_foreign: Callable[[str], None]
+    _count_cards: Callable[[], None]
 
     # ---- tender --------------------------------------------------------------
 
@@ -67,7 +68,9 @@ class TenderMixin:
         self._device(lambda: self.devices.show_total(basket.total.fen))
 
     def _choose_kind(self, name: str) -> None:
-        if self.screen is Screen.TENDER and self.pending is None:
+        if name == TenderKind.COUNT_CARD.name:  # paid by picking a card, not an amount
+            self._count_cards()
+        elif self.screen is Screen.TENDER and self.pending is None:
             self.tender_kind = TenderKind[name]
 
     def _enter_tender(self, text: str) -> None:
@@ -95,11 +98,36 @@ class TenderMixin:
             return
         self._pay(self.tender_kind, fen)
 
+    def tender_figures(self) -> tuple[str, str, str, str]:
+        """应付, 已付, 剩余 and 找零 as the tender screen shows them, in yuan text.
+
+        Once the sale is committed they are the server's (its receipt and change: foreign
+        cash at the yuan value it converted it to, 抹零 as it settled it); before, the
+        till's own arithmetic, which follows the server's rules. With foreign cash sent
+        and not yet answered (an outage) the till cannot know them: it shows none.
+        """
+        tender = self.tender
+        if self.last_sale is not None and self.screen is Screen.TENDER:
+            receipt = self.last_sale.receipt
+            paid = sum(p.tendered.fen for p in receipt.payments)
+            return yuan(receipt.total.fen), yuan(paid), yuan(0), yuan(self.last_sale.change.fen)
+        if tender is None:
+            return yuan(0), yuan(0), yuan(0), yuan(0)
+        if tender.unconverted:
+            unknown = self.texts("unknown_amount")
+            return yuan(tender.due), unknown, unknown, unknown
+        return yuan(tender.due), yuan(tender.paid), yuan(tender.remaining), yuan(tender.change)
+
     def quick_amounts(self) -> tuple[int, ...]:
-        """Cash amounts a customer likely hands over: exact, then round notes above."""
-        if self.tender is None or self.tender.remaining == 0:
+        """Cash amounts a customer likely hands over: exact, then round notes above.
+        No amounts once nothing more can be paid on this sale: it is paid in full, committed,
+        or its commit is in doubt (sent and unanswered), like every other tender."""
+        tender = self.tender
+        if tender is None or self.last_sale is not None or self.pending is not None:
             return ()
-        due = self.tender.remaining
+        if tender.unconverted or tender.remaining == 0:
+            return ()
+        due = tender.remaining
         amounts = [due]
         for step in (1_000, 5_000, 10_000):
             rounded = -(-due // step) * step
@@ -147,6 +175,8 @@ class TenderMixin:
             raise
         self._online()
         self.pending = None
+        # Foreign cash now has the yuan value the server gave it: the payments read it.
+        self.tender = pending.tender.converted(sale.receipt)
         self.last_sale = sale  # the done panel shows the receipt number and the change
         # The sale is committed: a printer or display fault now loses nothing.
         self._device(lambda: self.devices.print_receipt(sale.receipt, open_drawer=sale.open_drawer))

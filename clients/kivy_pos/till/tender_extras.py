@@ -1,6 +1,7 @@
-"""Tender screen extras: foreign cash in its own currency, and the attached member's
-coupons applied or taken off before paying. A mixin of TillPresenter, like
-TenderMixin; gift vouchers need nothing here (a TenderKind with a reference number).
+"""Tender screen extras: foreign cash in its own currency, the attached member's
+coupons applied or taken off before paying, and the member's count cards (计次卡)
+paying the units of their product. A mixin of TillPresenter, like TenderMixin; gift
+vouchers need nothing here (a TenderKind with a reference number).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from clients.kivy_pos.till.tender import (
     Tendered,
     TenderKind,
     cash_total_of,
+    count_card_cover,
+    count_card_units,
 )
 from clients.kivy_pos.till.view_model import Screen
 from tillpoint.v1 import members_pb2, sales_pb2
@@ -146,3 +149,72 @@ class TenderExtrasMixin:
             self.message = self.texts("coupon_applied", total=yuan(basket.total.fen))
         else:
             self.message = self.texts("coupon_removed", total=yuan(basket.total.fen))
+
+    # ---- member count cards -----------------------------------------------------------
+
+    def _count_cards(self) -> None:
+        """End on the tender screen: the member's count cards that can pay something in
+        this basket; a pick pays as many uses as the card has left and the basket needs."""
+        if self.screen is not Screen.TENDER or self.pending is not None:
+            return
+        if self.last_sale is not None or self.tender is None or self.basket is None:
+            return
+        member_id = self.basket.member.member_id
+        if not member_id:
+            self.message = self.texts("need_member_count_card")
+            return
+        member = self.client.identify_member(members_pb2.MemberCredential(member_id=member_id))
+        options = self._count_card_options(member.count_cards)
+        if not options:
+            self.message = self.texts("no_count_cards")
+            return
+        t = self.texts
+        rows = tuple(
+            t(
+                "count_card_row",
+                no=i + 1,
+                name=card.name,
+                remaining=card.remaining,
+                total=card.total_uses,
+                uses=uses,
+                amount=yuan(fen),
+                until=t("count_card_until", date=card.expires_on) if card.expires_on else "",
+            )
+            for i, (card, uses, fen) in enumerate(options)
+        )
+        self.panel = Panel(
+            kind="count_cards",
+            title=t("count_cards_title", count=len(options)),
+            rows=rows,
+            pick=lambda index: self._pay_count_card(options, index),
+            footer=t("count_cards_footer"),
+        )
+
+    def _count_card_options(
+        self, cards: Sequence[members_pb2.CountCard]
+    ) -> tuple[tuple[members_pb2.CountCard, int, int], ...]:
+        """(card, uses, fen) for each card with uses left and units of its product still
+        unpaid here; whether it has expired is the server's to say (its clock, not ours)."""
+        assert self.basket is not None and self.tender is not None
+        options = []
+        for card in cards:
+            taken = self.tender.uses_taken(card.product_id)
+            uses = min(card.remaining, count_card_units(self.basket, card.product_id) - taken)
+            if uses > 0:
+                fen = count_card_cover(self.basket, card.product_id, taken, uses)
+                options.append((card, uses, fen))
+        return tuple(options)
+
+    def _pay_count_card(
+        self, options: tuple[tuple[members_pb2.CountCard, int, int], ...], index: int
+    ) -> None:
+        if not 0 <= index < len(options) or self.tender is None or self.last_sale is not None:
+            return
+        if self.pending is not None:
+            return
+        card, uses, fen = options[index]
+        self.panel = None
+        self.tender = self.tender.add_count_card(
+            card.card_id, card.product_id, uses, fen, has_member=True
+        )
+        self._send_if_complete()

@@ -2,10 +2,15 @@
 
 Each projector turns the newly applied change rows of one batch into rows of
 its own tables, in the batch's transaction: `project(conn, insert, store_id,
-rows)`, where `insert(table)` is the dialect's INSERT with ON CONFLICT DO
-NOTHING and each row has `.row` (the IncomingRow), `.payload` (parsed JSON)
-and `.at` (aware datetime). A row a projector cannot read raises
-ProjectionError: that row alone is quarantined with the message.
+rows)`. Each row has `.row` (the IncomingRow), `.payload` (the JSON, parsed
+once by ingest: never parse `.row.payload_json` again), `.at` (aware
+datetime) and, on "sale" and "return" rows, `.receipt` (the receipt, parsed;
+see receipts.receipt_of). `insert` is a bulk_insert.RowWriter: `insert(table)`
+is the dialect's INSERT with ON CONFLICT DO NOTHING for a projector's own
+statements, and `insert.rows(table, dicts)` writes all of a batch's rows of
+one table at once (a COPY on PostgreSQL): build them in Python, write each
+table once. A row a projector cannot read raises ProjectionError: ingest then
+applies the batch row by row and that row alone is quarantined with the message.
 """
 
 from __future__ import annotations
@@ -13,14 +18,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection
+
+from hq_link.hq.bulk_insert import RowWriter
 
 
 class ProjectionError(ValueError):
     """One change row a projector cannot read (quarantined with this reason)."""
 
 
-Insert = Callable[[Table], Any]
+Insert = RowWriter
 Projector = Callable[[Connection, Insert, str, Sequence[Any]], None]
 
 # One line per projector module; the order is the order they run in.
@@ -35,3 +42,8 @@ PROJECTORS += [receipts.project, ledger.project, closes.project]
 from hq_link.hq.projectors import members  # noqa: E402
 
 PROJECTORS.append(members.project)
+
+# Stock as of each store's last day close, and posted stocktakes (HQ's stock reports).
+from hq_link.hq.projectors import stock  # noqa: E402
+
+PROJECTORS.append(stock.project)

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import BigInteger, Column, Connection, DateTime, PrimaryKeyConstraint, String, Table
 
 from hq_link.hq.projectors import Insert, ProjectionError
-from hq_link.hq.projectors.receipts import _receipt
+from hq_link.hq.projectors.receipts import receipt_of
 from hq_link.hq.tables import metadata
 from store_server.domain.business_day import business_day
 
@@ -63,7 +63,7 @@ def _document_days(rows: Sequence[Any]) -> dict[int, str]:
     for ch in rows:
         try:
             if ch.row.kind in ("sale", "return"):
-                days[ch.row.txn or ch.row.seq] = str(_receipt(ch.payload)["business_day"])[:10]
+                days[ch.row.txn or ch.row.seq] = str(receipt_of(ch)["business_day"])[:10]
             elif ch.row.kind == "member_deposit" and ch.payload.get("business_day"):
                 days[ch.row.txn or ch.row.seq] = str(ch.payload["business_day"])[:10]
         except (KeyError, TypeError, ValueError, ProjectionError):
@@ -100,7 +100,6 @@ def project(conn: Connection, insert: Insert, store_id: str, rows: Sequence[Any]
     if not mine:
         return
     days = _document_days(rows)
-    conn.execute(
-        insert(entries).on_conflict_do_nothing(index_elements=["store_id", "entry_id"]),
-        [entry_row(store_id, ch, days.get(ch.row.txn or ch.row.seq)) for ch in mine],
+    insert.rows(
+        entries, [entry_row(store_id, ch, days.get(ch.row.txn or ch.row.seq)) for ch in mine]
     )

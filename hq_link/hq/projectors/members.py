@@ -145,15 +145,12 @@ def project(conn: Connection, insert: Insert, store_id: str, rows: Sequence[Any]
                 .where(t.members.c.member_id == r.row.key)
                 .values(tier=tier, updated_at=r.at)
             )
-    if entries:
-        conn.execute(
-            insert(t.entries).on_conflict_do_nothing(index_elements=["store_id", "entry_id"]),
-            entries,
-        )
+    insert.rows(t.entries, entries)
     last = _take_revisions(conn, insert, len(mine))
     first = last - len(mine) + 1
-    conn.execute(
-        insert(t.feed),
+    # Revisions just reserved under the counter's lock: no other batch has them.
+    insert.rows(
+        t.feed,
         [
             {"rev": rev, "store_id": store_id, "seq": r.row.seq}
             for rev, r in zip(range(first, last + 1), mine, strict=True)

@@ -17,10 +17,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from hq_link.hq import tables
-from hq_link.hq.projectors import Insert, ProjectionError, closes, ledger, receipts
+from hq_link.hq.bulk_insert import RowsRefused, RowWriter
+from hq_link.hq.projectors import ProjectionError, closes, ledger, receipts
 
 PROJECTORS = (receipts.project, ledger.project, closes.project)
 TABLES = (
@@ -98,18 +98,25 @@ def _chunks(conn: Connection, store_id: str, size: int) -> Iterator[list[_Applie
         ]
 
 
-def dialect_insert(conn: Connection) -> Insert:
-    """INSERT with ON CONFLICT DO NOTHING in the connection's dialect (as ingest's)."""
-    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-
-
 @dataclass(frozen=True, slots=True)
 class Rebuilt:
     rows: int  # change rows read
     skipped: list[tuple[int, str]]  # (seq, reason) of rows no projection could read
 
 
-def _project(conn: Connection, insert: Insert, store_id: str, rows: list[_Applied]) -> None:
+def _project(conn: Connection, store_id: str, rows: list[_Applied], *, copy: bool) -> None:
+    """Every projector on `rows`; with copy, each table in one COPY (as ingest's fast
+    path), and a chunk the database refuses so is projected again with INSERTs."""
+    if copy:
+        try:
+            with conn.begin_nested():
+                insert = RowWriter(conn, copy=True)
+                for project in PROJECTORS:
+                    project(conn, insert, store_id, rows)
+            return
+        except RowsRefused:
+            pass  # a key twice in the log (a document sent twice): skip it, as INSERTs do
+    insert = RowWriter(conn, copy=False)
     for project in PROJECTORS:
         project(conn, insert, store_id, rows)
 
@@ -126,7 +133,6 @@ def rebuild_store(
     A row a projector cannot read is skipped and named (ingest would have
     quarantined it; here it is already in the log and stays there).
     """
-    insert = dialect_insert(conn)
     for table in TABLES:
         conn.execute(delete(table).where(table.c.store_id == store_id))
     c = tables.changes.c
@@ -138,12 +144,12 @@ def rebuild_store(
     for rows in _chunks(conn, store_id, chunk):
         try:
             with conn.begin_nested():
-                _project(conn, insert, store_id, rows)
+                _project(conn, store_id, rows, copy=True)
         except ProjectionError:
             for one in rows:  # find the unreadable rows, one savepoint each
                 try:
                     with conn.begin_nested():
-                        _project(conn, insert, store_id, [one])
+                        _project(conn, store_id, [one], copy=False)
                 except ProjectionError as exc:
                     skipped.append((one.row.seq, str(exc)))
         done += len(rows)

@@ -95,10 +95,25 @@ def _receipt(payload: dict) -> dict:
     return receipt
 
 
-def rows_of(store_id: str, doc_id: str, kind: str, seq: int, at: Any, payload: dict) -> tuple:
-    """(receipt row, payment rows, line rows) of one sale or return change row."""
+def receipt_of(ch: Any) -> dict:
+    """The receipt of a sale or return row: as ingest parsed it, else from the payload."""
+    receipt = getattr(ch, "receipt", None)
+    return receipt if isinstance(receipt, dict) else _receipt(ch.payload)
+
+
+def rows_of(
+    store_id: str,
+    doc_id: str,
+    kind: str,
+    seq: int,
+    at: Any,
+    payload: dict,
+    receipt: dict | None = None,
+) -> tuple:
+    """(receipt row, payment rows, line rows) of one sale or return change row
+    (`receipt`: the payload's receipt, when the caller parsed it already)."""
     try:
-        r = _receipt(payload)
+        r = receipt if receipt is not None else _receipt(payload)
         day = str(r["business_day"])[:10]
         member = r.get("member") or {}
         head = {
@@ -132,21 +147,32 @@ def rows_of(store_id: str, doc_id: str, kind: str, seq: int, at: Any, payload: d
             for n, p in enumerate(r.get("payments", []), start=1)
         ]
         sign = -1 if kind == "return" else 1
-        items = [
-            {
-                "store_id": store_id,
-                "doc_id": head["doc_id"],
-                "line_no": _int(ln.get("line_no", n), "line_no"),
-                "business_day": day,
-                "sku": str(ln.get("sku", ""))[:40],
-                "name": str(ln.get("name", ""))[:120],
-                "units_milli": sign
-                * _int(ln["quantity_milli"], "quantity_milli")
-                * _int(ln.get("pack_factor", 1), "pack_factor"),
-                "net_fen": _int(ln["net_amount_fen"], "net_amount_fen"),
-            }
-            for n, ln in enumerate(r.get("lines", []), start=1)
-        ]
+        doc = head["doc_id"]
+        items = []
+        # The hot loop of a catch-up (every line of every receipt): integers are
+        # checked in one go, and only a line that fails is checked field by field.
+        for n, ln in enumerate(r.get("lines", []), start=1):
+            no = ln.get("line_no", n)
+            quantity = ln["quantity_milli"]
+            pack = ln.get("pack_factor", 1)
+            net = ln["net_amount_fen"]
+            if not (type(no) is type(quantity) is type(pack) is type(net) is int):
+                no = _int(no, "line_no")
+                quantity = _int(quantity, "quantity_milli")
+                pack = _int(pack, "pack_factor")
+                net = _int(net, "net_amount_fen")
+            items.append(
+                {
+                    "store_id": store_id,
+                    "doc_id": doc,
+                    "line_no": no,
+                    "business_day": day,
+                    "sku": str(ln.get("sku", ""))[:40],
+                    "name": str(ln.get("name", ""))[:120],
+                    "units_milli": sign * quantity * pack,
+                    "net_fen": net,
+                }
+            )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         if isinstance(exc, ProjectionError):
             raise
@@ -159,21 +185,19 @@ def project(conn: Connection, insert: Insert, store_id: str, rows: Sequence[Any]
     for ch in rows:
         if ch.row.kind not in _KINDS:
             continue
-        h, p, i = rows_of(store_id, ch.row.key, ch.row.kind, ch.row.seq, ch.at, ch.payload)
+        h, p, i = rows_of(
+            store_id,
+            ch.row.key,
+            ch.row.kind,
+            ch.row.seq,
+            ch.at,
+            ch.payload,
+            getattr(ch, "receipt", None),
+        )
         heads.append(h)
         pays += p
         items += i
-    if heads:
-        conn.execute(
-            insert(receipts).on_conflict_do_nothing(index_elements=["store_id", "doc_id"]), heads
-        )
-    if pays:
-        conn.execute(
-            insert(payments).on_conflict_do_nothing(index_elements=["store_id", "doc_id", "n"]),
-            pays,
-        )
-    if items:
-        conn.execute(
-            insert(lines).on_conflict_do_nothing(index_elements=["store_id", "doc_id", "line_no"]),
-            items,
-        )
+    # Each table once for the whole batch.
+    insert.rows(receipts, heads)
+    insert.rows(payments, pays)
+    insert.rows(lines, items)

@@ -1,38 +1,50 @@
 """The named HQ reports (hqctl report, HqReportService): HQ facts, the store's pure reports, tables.
 
-Consolidated over the scope's stores (the whole chain by default). Not here,
-because the replicated receipts and ledgers do not hold what they need:
-category sales and margins (categories, costs), tax-exclusive figures (tax
-rates), slow sellers and days of stock left (stock on hand), stock value,
-stocktake variance and replenishment (the stores' stock) -- run those with
-`storectl report` at the store.
+Consolidated over the scope's stores (the whole chain by default), with the
+store reports' own column specs (store_server.reports.catalog). Categories,
+tax rates and costs come from HQ's master data (line_facts); stock from the
+snapshot each store's day close sends (stock_facts), so the stock reports are
+"as of the store's last day close" and say so in their titles.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import Connection
 
 from hq_link.hq.projectors.ledger import CHAIN_ZONE
 from hq_link.hq.reconcile import settlement
-from hq_link.hq.reports import facts
+from hq_link.hq.reports import facts, line_facts, stock_facts, stock_reports
 from hq_link.hq.reports.scope import HqScope
 from store_server.config import Config
 from store_server.domain.errors import InvalidArgument
-from store_server.reports import members, sales
+from store_server.reports import members, products, sales
 from store_server.reports.arith import average, growth_bp, share_bp
-from store_server.reports.catalog import PERIOD_TITLES
+from store_server.reports.catalog import (
+    BASKET_COLUMNS,
+    CASHIER_COLUMNS,
+    CATEGORY_COLUMNS,
+    HOURLY_COLUMNS,
+    MEMBER_COLUMNS,
+    PERIOD_TITLES,
+    PRODUCT_COLUMNS,
+    SUMMARY_COLUMNS,
+    TENDER_COLUMNS,
+    TIER_COLUMNS,
+)
 from store_server.reports.table import Chart, Kind, Table, from_rows
+from store_server.stock.replenishment import DEFAULT_WINDOW_DAYS
 
 K = Kind
+STORE = stock_reports.STORE
 Progress = Callable[[str, int, int], None]
 MAX_LIMIT = 1000
+# What HQ cannot show as the store does: the live figures between two day closes.
 NOT_AT_HQ = (
-    "category (品类/毛利), ex-tax (不含税), slow sellers (滞销) and days of stock left, "
-    "stock value, variance, replenishment: the replicated receipts carry no categories, "
-    "tax rates, costs or stock, so HQ cannot compute them (storectl report at the store can)"
+    "live stock between day closes (HQ's stock figures are as of each store's last day "
+    "close, 日结) and stocktakes not yet posted or posted since: storectl report at the store"
 )
 
 
@@ -41,6 +53,7 @@ class Options:
     period: sales.Period = sales.Period.DAY
     limit: int = 20
     compare_last_year: bool = True
+    window_days: int = DEFAULT_WINDOW_DAYS  # replenishment's sales pace
 
     def __post_init__(self) -> None:
         try:
@@ -49,27 +62,21 @@ class Options:
             raise InvalidArgument("period", "day, week or month") from None
         if not 0 < self.limit <= MAX_LIMIT:
             raise InvalidArgument("limit", f"1 to {MAX_LIMIT} rows")
+        if not 0 < self.window_days <= 366:
+            raise InvalidArgument("window_days", "1 to 366 days")
 
 
 Builder = Callable[[Connection, HqScope, Options], list[Table]]
 
 
 def _summary(conn: Connection, scope: HqScope, opt: Options) -> list[Table]:
-    current = facts.day_facts(conn, scope)
+    rates = line_facts.paid_by_rate(conn, scope)
+    current = [
+        replace(f, paid_by_rate=tuple(rates.get((f.store_id, f.day), ())))
+        for f in facts.day_facts(conn, scope)
+    ]
     last = facts.day_facts(conn, scope.last_year()) if opt.compare_last_year else []
     rows = sales.sales_by_period(current, last, opt.period)
-    spec = [
-        ("period", "期间", K.TEXT),
-        ("receipts", "单数", K.COUNT),
-        ("sales_fen", "销售额", K.MONEY),
-        ("discount_fen", "优惠", K.MONEY),
-        ("refund_fen", "退货", K.MONEY),
-        ("net_fen", "净销售额", K.MONEY),
-        ("avg_basket_fen", "客单价", K.MONEY),
-        ("last_year_receipts", "去年同期单数", K.COUNT),
-        ("last_year_sales_fen", "去年同期销售额", K.MONEY),
-        ("growth_bp", "同比", K.BP),
-    ]
     title = (
         f"销售汇总 ({PERIOD_TITLES[opt.period]}) {scope.first} 至 {scope.last} · {scope.label()}"
     )
@@ -77,10 +84,13 @@ def _summary(conn: Connection, scope: HqScope, opt: Options) -> list[Table]:
         from_rows(
             f"sales_{opt.period}",
             title,
-            spec,
+            SUMMARY_COLUMNS,
             [*rows, sales.period_total(rows)] if rows else [],
             chart=Chart("line", "period", ("sales_fen", "last_year_sales_fen"), "销售额趋势 (元)"),
-            notes=("不含税销售额需商品税率, 总部无此数据 (no ex-tax figure at HQ)",),
+            notes=(
+                "不含税按总部商品资料的税率, 总部无资料的商品按 0% "
+                "(ex tax at the rates of HQ's master data; SKUs it lacks at 0 %)",
+            ),
         )
     ]
 
@@ -163,13 +173,7 @@ def _hourly(conn: Connection, scope: HqScope, opt: Options) -> list[Table]:
         from_rows(
             "hourly",
             "时段客流",
-            [
-                ("hour", "时段", K.COUNT),
-                ("receipts", "客流 (单数)", K.COUNT),
-                ("sales_fen", "销售额", K.MONEY),
-                ("avg_basket_fen", "客单价", K.MONEY),
-                ("share_bp", "客流占比", K.BP),
-            ],
+            HOURLY_COLUMNS,
             sales.sales_by_hour(facts.hour_facts(conn, scope), CHAIN_ZONE),
             chart=Chart("bar", "hour", ("receipts",), "每小时客流 (单数)"),
             notes=("时段按 Asia/Shanghai (hours in the chain's time zone)",),
@@ -177,12 +181,7 @@ def _hourly(conn: Connection, scope: HqScope, opt: Options) -> list[Table]:
         from_rows(
             "basket_sizes",
             "客单价分布",
-            [
-                ("band", "客单价", K.TEXT),
-                ("receipts", "单数", K.COUNT),
-                ("sales_fen", "销售额", K.MONEY),
-                ("share_bp", "占比", K.BP),
-            ],
+            BASKET_COLUMNS,
             sales.basket_bands(totals),
             chart=Chart("hist", "band", ("receipts",), "客单价分布 (元)"),
             values=tuple(totals),
@@ -195,18 +194,7 @@ def _cashier(conn: Connection, scope: HqScope, opt: Options) -> list[Table]:
         from_rows(
             "cashier",
             "收银员业绩",
-            [
-                ("store_id", "门店", K.TEXT),
-                ("operator_id", "工号", K.TEXT),
-                ("receipts", "单数", K.COUNT),
-                ("sales_fen", "销售额", K.MONEY),
-                ("discount_fen", "优惠", K.MONEY),
-                ("avg_basket_fen", "客单价", K.MONEY),
-                ("returns", "退货单数", K.COUNT),
-                ("refund_fen", "退款", K.MONEY),
-                ("net_fen", "净销售额", K.MONEY),
-                ("share_bp", "占比", K.BP),
-            ],
+            [STORE, *(c for c in CASHIER_COLUMNS if c[0] != "name")],
             sales.sales_by_cashier(facts.cashier_facts(conn, scope), per_store=True),
             chart=Chart("bar", "operator_id", ("sales_fen",), "收银员销售额 (元)"),
             notes=("姓名为门店资料, 总部按工号列出 (operators by id)",),
@@ -219,16 +207,7 @@ def _tender(conn: Connection, scope: HqScope, opt: Options) -> list[Table]:
         from_rows(
             "tender",
             "支付方式",
-            [
-                ("name", "支付方式", K.TEXT),
-                ("kind", "代码", K.TEXT),
-                ("payments", "笔数", K.COUNT),
-                ("applied_fen", "收款", K.MONEY),
-                ("refunds", "退款笔数", K.COUNT),
-                ("refunded_fen", "退款", K.MONEY),
-                ("net_fen", "净收款", K.MONEY),
-                ("share_bp", "占比", K.BP),
-            ],
+            TENDER_COLUMNS,
             sales.sales_by_tender(facts.tender_facts(conn, scope)),
             chart=Chart("pie", "name", ("applied_fen",), "支付方式构成"),
         )
@@ -237,45 +216,74 @@ def _tender(conn: Connection, scope: HqScope, opt: Options) -> list[Table]:
 
 @dataclass(frozen=True, slots=True)
 class SkuRow:
-    rank: int
-    sku: str
-    name: str
-    sold_milli: int
-    sales_fen: int
+    """A store report's ProductRow with the number of stores that sold the SKU."""
+
+    row: products.ProductRow
     stores: int
-    daily_milli: int
 
-
-def best_sellers(rows: Sequence[facts.SkuFact], days: int, limit: int) -> list[SkuRow]:
-    """Products by money taken (net of returns), then units, sold at all."""
-    sold = sorted(
-        (f for f in rows if f.sold_milli > 0), key=lambda f: (-f.sales_fen, -f.sold_milli, f.sku)
-    )
-    return [
-        SkuRow(i, f.sku, f.name, f.sold_milli, f.sales_fen, f.stores, f.sold_milli // days)
-        for i, f in enumerate(sold[:limit], start=1)
-    ]
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.row, name)
 
 
 def _products(conn: Connection, scope: HqScope, opt: Options) -> list[Table]:
+    sold = line_facts.sku_sales(conn, scope)
+    rows = line_facts.product_facts(sold, stock_facts.on_hand_by_sku(conn, scope))
+    spec = [*PRODUCT_COLUMNS, ("stores", "门店数", K.COUNT)]
+
+    def with_stores(ranked: list[products.ProductRow]) -> list[SkuRow]:
+        return [SkuRow(r, sold[r.sku].stores if r.sku in sold else 0) for r in ranked]
+
+    as_of = stock_facts.title_as_of(stock_facts.as_of(conn, scope))
+    notes = (
+        f"库存{as_of}; 可售天数按 {scope.days} 天日均销量 "
+        "(on hand as of each store's last day close; days left at the range's pace)",
+    )
     return [
         from_rows(
             "best_sellers",
             "畅销商品",
-            [
-                ("rank", "排名", K.COUNT),
-                ("sku", "货号", K.TEXT),
-                ("name", "商品", K.TEXT),
-                ("sold_milli", "销量", K.QTY),
-                ("sales_fen", "销售额", K.MONEY),
-                ("stores", "门店数", K.COUNT),
-                ("daily_milli", "日均销量", K.QTY),
-            ],
-            best_sellers(facts.sku_facts(conn, scope), scope.days, opt.limit),
+            spec,
+            with_stores(products.best_sellers(rows, scope.days, opt.limit)),
             chart=Chart("bar", "name", ("sales_fen",), "畅销商品销售额 (元)"),
-            notes=("滞销与可售天数需门店库存, 总部无此数据 (no slow sellers at HQ)",),
+            notes=notes,
+        ),
+        from_rows(
+            "slow_sellers",
+            f"滞销商品 (库存{as_of})",
+            spec,
+            with_stores(products.slow_sellers(rows, scope.days, opt.limit)),
+            notes=notes,
+        ),
+    ]
+
+
+def _category(conn: Connection, scope: HqScope, opt: Options) -> list[Table]:
+    return [
+        from_rows(
+            "category",
+            f"品类销售 {scope.first} 至 {scope.last}",
+            CATEGORY_COLUMNS,
+            sales.sales_by_category(line_facts.category_facts(conn, scope)),
+            chart=Chart("bar", "category", ("sales_fen",), "品类销售额 (元)"),
+            notes=(
+                "品类、税率与成本按总部商品资料 (当前进价), 与门店报表同一口径; "
+                f"总部无资料的商品列入 {line_facts.UNKNOWN} "
+                "(category, tax rate and today's cost from HQ's master data)",
+            ),
         )
     ]
+
+
+def _stock(conn: Connection, scope: HqScope, opt: Options) -> list[Table]:
+    return stock_reports.stock_value(conn, scope, opt.limit)
+
+
+def _variance(conn: Connection, scope: HqScope, opt: Options) -> list[Table]:
+    return stock_reports.variance(conn, scope, opt.limit)
+
+
+def _replenishment(conn: Connection, scope: HqScope, opt: Options) -> list[Table]:
+    return stock_reports.replenishment(conn, scope, opt.window_days)
 
 
 def _members(conn: Connection, scope: HqScope, opt: Options) -> list[Table]:
@@ -285,12 +293,7 @@ def _members(conn: Connection, scope: HqScope, opt: Options) -> list[Table]:
         from_rows(
             "members",
             "会员分析",
-            [
-                ("label", "指标", K.TEXT),
-                ("count", "数量", K.COUNT),
-                ("amount_fen", "金额", K.MONEY),
-                ("share_bp", "占比", K.BP),
-            ],
+            MEMBER_COLUMNS,
             members.member_summary(f, redeem_points_per_yuan=redeem),
             notes=(
                 "余额为期末结存, 按所选门店的分录合计; 全部门店即全连锁负债 "
@@ -301,14 +304,7 @@ def _members(conn: Connection, scope: HqScope, opt: Options) -> list[Table]:
         from_rows(
             "member_tiers",
             "会员等级消费",
-            [
-                ("name", "等级", K.TEXT),
-                ("members", "消费会员", K.COUNT),
-                ("receipts", "单数", K.COUNT),
-                ("sales_fen", "消费额", K.MONEY),
-                ("per_member_fen", "人均消费", K.MONEY),
-                ("share_bp", "占比", K.BP),
-            ],
+            TIER_COLUMNS,
             members.spend_per_tier(f, {}),
             chart=Chart("bar", "name", ("sales_fen",), "会员等级消费额 (元)"),
         ),
@@ -360,8 +356,12 @@ REPORTS: dict[str, ReportSpec] = {
         ReportSpec("hourly", "时段客流与客单价", _hourly),
         ReportSpec("cashier", "收银员业绩", _cashier),
         ReportSpec("tender", "支付方式", _tender),
-        ReportSpec("products", "畅销商品", _products),
+        ReportSpec("category", "品类销售与毛利", _category),
+        ReportSpec("products", "畅销/滞销商品 (可售天数)", _products),
         ReportSpec("members", "会员分析 (负债)", _members),
+        ReportSpec("stock", "库存金额 (日结快照)", _stock),
+        ReportSpec("variance", "盘点差异", _variance),
+        ReportSpec("replenishment", "补货建议 (日结快照)", _replenishment),
         ReportSpec("settlement", "储值结算", _settlement),
     )
 }

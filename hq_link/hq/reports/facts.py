@@ -3,14 +3,13 @@
 The same DayFact, HourFact, CashierFact, TenderFact and MemberFacts the store
 computes from its own tables, here from the replicated receipts and ledger
 entries, so store_server.reports' pure functions sum them over many stores.
-What the replicated receipts do not carry (tax rates, categories, stock on
-hand, costs) is not faked: DayFact.paid_by_rate stays empty and the HQ
-catalog leaves out the figures built on it.
+What the receipts do not carry comes from elsewhere: categories, tax rates
+and costs from HQ's master data (line_facts, which also fills
+DayFact.paid_by_rate), stock from the day-close snapshots (stock_facts).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import Connection, String, cast, distinct, func, select
@@ -124,32 +123,6 @@ def tender_facts(conn: Connection, scope: HqScope) -> list[TenderFact]:
         else:
             a[2], a[3] = a[2] + int(n), a[3] - int(amount)
     return [TenderFact(s, k, *a) for (s, k), a in sorted(acc.items())]
-
-
-@dataclass(frozen=True, slots=True)
-class SkuFact:
-    """One product (by SKU, the chain's product code) over the scope, net of returns."""
-
-    sku: str
-    name: str
-    sold_milli: int
-    sales_fen: int
-    stores: int  # stores that sold it
-
-
-def sku_facts(conn: Connection, scope: HqScope) -> list[SkuFact]:
-    rows = conn.execute(
-        select(
-            L.sku,
-            func.max(L.name),
-            func.sum(L.units_milli),
-            func.sum(L.net_fen),
-            func.count(distinct(L.store_id)),
-        )
-        .where(*_in_scope(L, scope))
-        .group_by(L.sku)
-    ).all()
-    return [SkuFact(s, n, int(q), int(f), int(k)) for s, n, q, f, k in rows]
 
 
 def sv_movements(conn: Connection, scope: HqScope) -> list[SvMovement]:

@@ -227,6 +227,10 @@ def _best_independent(
         prep.apply(prep.promo, states, near)
         return
     items.sort(key=lambda item: -item[0])
+    # left[k]: the gain of items[k:] all together, the most a search from k can add.
+    left = [0] * (len(items) + 1)
+    for k in range(len(items) - 1, -1, -1):
+        left[k] = left[k + 1] + items[k][0]
     best: tuple[int, list[tuple[Prepared, list[int]]]] = (0, [])
 
     def search(
@@ -236,10 +240,10 @@ def _best_independent(
         if gain > best[0]:
             best = (gain, list(chosen))
         for k in range(start, len(items)):
-            if gain + sum(item[0] for item in items[k:]) <= best[0]:
+            if gain + left[k] <= best[0]:
                 return  # even taking everything left cannot win
             g, near_set, prep, near = items[k]
-            if not near_set & used:
+            if near_set.isdisjoint(used):
                 chosen.append((prep, near))
                 search(k + 1, used | near_set, gain + g, chosen)
                 chosen.pop()
@@ -250,17 +254,13 @@ def _best_independent(
 
 
 def _direct_gain(promo: Promotion, states: list[LineState], near: Sequence[int]) -> int:
-    """What a percentage or basket rule would save on these lines, without applying it."""
+    """What a percentage or basket rule would save on these lines, without applying it.
+
+    `near` are the rule's lines as _LineMap.of finds them: in its scope,
+    promotable, with something left to pay, so every one of them counts.
+    """
     rule = promo.rule
-    products, categories = promo.scope.product_ids, promo.scope.categories
-    if not products and not categories:
-        eligible = [states[i].net_fen for i in near if states[i].promotable]
-    else:
-        eligible = [
-            s.net_fen
-            for s in map(states.__getitem__, near)
-            if s.promotable and (s.product_id in products or s.category in categories)
-        ]
+    eligible = [states[i].net_fen for i in near]
     if isinstance(rule, PercentOff):
         bp = rule.percent_bp
         return sum(min(_half_up(net * bp, 10_000), net) for net in eligible)
