@@ -305,3 +305,71 @@ def test_a_later_batch_that_arrives_first_waits_for_the_earlier_one(
     with engine.connect() as conn:
         seqs = conn.execute(select(tables.changes.c.seq).order_by(tables.changes.c.seq)).all()
     assert [s for (s,) in seqs] == [1, 2, 3, 4]
+
+
+def test_receipt_rows_built_before_the_transaction_equal_the_projectors_own(
+    hq_url: str, pg_cluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ingest builds a receipt's rows outside the store's cursor lock; the tables
+    come out the same as when the projector builds them inside the transaction."""
+    early = make_engine(hq_url)
+    late = make_engine(pg_cluster.url(pg_cluster.create_database()))
+    try:
+        for e in (early, late):
+            tables.metadata.create_all(e)
+        built = [
+            ingest_module._with_receipt_rows("S01", ingest_module.check_row(r))
+            for r in a_day_of_changes()
+        ]
+        assert sum(ch.receipt_rows is not None for ch in built) == 4  # 3 sales, 1 return
+        assert Ingest(early).push("S01", 1, 12, a_day_of_changes(), NOW).applied_rows == 12
+        monkeypatch.setattr(ingest_module, "_with_receipt_rows", lambda _store, ch: ch)
+        assert Ingest(late).push("S01", 1, 12, a_day_of_changes(), NOW).applied_rows == 12
+        assert snapshot(early) == snapshot(late)
+    finally:
+        early.dispose()
+        late.dispose()
+
+
+def test_a_receipt_line_only_the_projector_refuses_quarantines_that_row_alone(
+    engine: Engine,
+) -> None:
+    """A line whose quantity is not an integer: the early build leaves it to the
+    projector, which refuses it in the transaction; the other rows apply."""
+    broken = receipt(2, 2_000)
+    broken["lines"][0]["quantity_milli"] = "2.5"
+    rows = [
+        sale(1, 1_000),
+        row(2, "sale", "doc-2", {"receipt": json.dumps(broken), "shift_id": "shift-1"}),
+        sale(3, 3_000),
+    ]
+    result = Ingest(engine).push("S01", 1, 3, rows, NOW)
+    assert (result.acked_seq, result.applied_rows, result.quarantined_rows) == (3, 2, 1)
+    with engine.connect() as conn:
+        [(seq, reason)] = conn.execute(
+            select(tables.quarantine.c.seq, tables.quarantine.c.reason)
+        ).all()
+        heads = conn.execute(select(receipts.receipts.c.doc_id)).all()
+    assert seq == 2 and "quantity_milli" in reason
+    assert sorted(d for (d,) in heads) == ["doc-1", "doc-3"]
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ('{"total": NaN}', "not JSON"),  # json.loads would take it; no database stores it
+        ('{"name": "\\ud800"}', "not valid Unicode"),
+        ('{"name": "x"', "not JSON"),
+    ],
+)
+def test_a_payload_msgspec_refuses_is_quarantined_with_a_reason(
+    engine: Engine, text: str, words: str
+) -> None:
+    rows = [sale(1, 1_000), row(2, "shift.open", "k2", text)]
+    result = Ingest(engine).push("S01", 1, 2, rows, NOW)
+    assert (result.applied_rows, result.quarantined_rows) == (1, 1)
+    with engine.connect() as conn:
+        [(seq, reason)] = conn.execute(
+            select(tables.quarantine.c.seq, tables.quarantine.c.reason)
+        ).all()
+    assert seq == 2 and words in reason

@@ -8,10 +8,10 @@ stores whose products it has never seen.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
+import msgspec
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -89,7 +89,7 @@ def _int(value: object, what: str) -> int:
 def _receipt(payload: dict) -> dict:
     receipt = payload.get("receipt")
     if isinstance(receipt, str):
-        receipt = json.loads(receipt)
+        receipt = msgspec.json.decode(receipt)
     if not isinstance(receipt, dict):
         raise ProjectionError("receipt missing")
     return receipt
@@ -185,7 +185,9 @@ def project(conn: Connection, insert: Insert, store_id: str, rows: Sequence[Any]
     for ch in rows:
         if ch.row.kind not in _KINDS:
             continue
-        h, p, i = rows_of(
+        # Ingest builds them before the transaction (ingest._with_receipt_rows).
+        built = getattr(ch, "receipt_rows", None)
+        h, p, i = built or rows_of(
             store_id,
             ch.row.key,
             ch.row.kind,
