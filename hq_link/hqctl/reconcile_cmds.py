@@ -22,7 +22,8 @@ from hq_link.hq.reconcile import run as reconcile
 from hq_link.hq.reports import catalog, facts
 from hq_link.hq.reports.scope import HqScope
 from hq_link.hq.reports.users import parse_stores
-from hq_link.hqctl.report_cmds import Progress, add_output_args, date_range, emit, hq_connection
+from hq_link.hqctl.report_cmds import date_range, hq_connection
+from store_server.cli.report_cmds import Progress, add_output_args, emit
 from store_server.domain.dates import parse_date
 from store_server.domain.errors import DomainError, InvalidArgument
 

@@ -8,23 +8,19 @@ goes to stderr, so the tables on stdout can be piped.
 from __future__ import annotations
 
 import argparse
-import calendar
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 from sqlalchemy import Connection
 
 from hq_link.hq.reports import catalog
 from hq_link.hq.reports.scope import HqScope
 from hq_link.hq.reports.users import parse_stores
-from store_server.cli.report_cmds import Progress
-from store_server.domain.dates import parse_date
-from store_server.domain.errors import DomainError, InvalidArgument
-from store_server.reports.output import to_text, write_csv
-from store_server.reports.table import Table
+from store_server.cli.report_cmds import Progress, add_output_args, emit
+from store_server.domain.dates import parse_date, parse_month
+from store_server.domain.errors import DomainError
 
 
 @contextmanager
@@ -43,43 +39,11 @@ def hq_connection(ctx: object) -> Iterator[Connection]:
 
 
 def date_range(args: argparse.Namespace) -> tuple[date, date]:
-    if getattr(args, "month", ""):
-        try:
-            year, month = (int(x) for x in args.month.split("-"))
-            first = date(year, month, 1)
-        except ValueError as exc:
-            raise InvalidArgument("--month", "a month as YYYY-MM") from exc
-        return first, first.replace(day=calendar.monthrange(year, month)[1])
+    month = parse_month(getattr(args, "month", ""), "--month")
+    if month:
+        return month
     last = parse_date(args.date_to, "--to") or datetime.now(UTC).date()
     return parse_date(args.date_from, "--from") or last, last
-
-
-def emit(tables: list[Table], args: argparse.Namespace, progress: Progress) -> None:
-    """Print the tables and write the files asked for."""
-    if not args.no_table:
-        for t in tables:
-            print(to_text(t))
-            print()
-    if args.csv:
-        for path in write_csv(tables, Path(args.csv)):
-            print(f"wrote {path}", file=sys.stderr)
-    if args.xlsx:
-        from store_server.reports.excel import write_workbook
-
-        print(f"wrote {write_workbook(tables, Path(args.xlsx), progress)}", file=sys.stderr)
-    if args.charts:
-        from store_server.reports.charts import write_charts
-
-        for path in write_charts(tables, Path(args.charts), progress):
-            print(f"wrote {path}", file=sys.stderr)
-
-
-def add_output_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--csv", default="", help="write one CSV per table into this folder")
-    p.add_argument("--xlsx", default="", help="write an Excel workbook (one sheet per table)")
-    p.add_argument("--charts", default="", help="write PNG charts into this folder")
-    p.add_argument("--no-table", action="store_true", help="print no tables")
-    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
 
 def cmd_report(ctx: object, args: argparse.Namespace) -> int:

@@ -8,7 +8,6 @@ stderr, so the tables on stdout can be piped.
 from __future__ import annotations
 
 import argparse
-import calendar
 import sys
 import time
 from datetime import date
@@ -18,11 +17,12 @@ from store_server.clock import SystemClock
 from store_server.config import Config
 from store_server.db.database import Database
 from store_server.domain.business_day import business_day
-from store_server.domain.dates import parse_date
-from store_server.domain.errors import InvalidArgument, PermissionDenied
+from store_server.domain.dates import parse_date, parse_month
+from store_server.domain.errors import PermissionDenied
 from store_server.reports import catalog
 from store_server.reports.output import to_text, write_csv
 from store_server.reports.scope import ReportScope
+from store_server.reports.table import Table
 
 
 class Progress:
@@ -46,14 +46,38 @@ class Progress:
         )
 
 
+def emit(tables: list[Table], args: argparse.Namespace, progress: Progress) -> None:
+    """Print the tables and write the files asked for (storectl and hqctl alike)."""
+    if not args.no_table:
+        for t in tables:
+            print(to_text(t))
+            print()
+    if args.csv:
+        for path in write_csv(tables, Path(args.csv)):
+            print(f"wrote {path}", file=sys.stderr)
+    if args.xlsx:
+        from store_server.reports.excel import write_workbook
+
+        print(f"wrote {write_workbook(tables, Path(args.xlsx), progress)}", file=sys.stderr)
+    if args.charts:
+        from store_server.reports.charts import write_charts
+
+        for path in write_charts(tables, Path(args.charts), progress):
+            print(f"wrote {path}", file=sys.stderr)
+
+
+def add_output_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--csv", default="", help="write one CSV per table into this folder")
+    p.add_argument("--xlsx", default="", help="write an Excel workbook (one sheet per table)")
+    p.add_argument("--charts", default="", help="write PNG charts into this folder")
+    p.add_argument("--no-table", action="store_true", help="print no tables")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+
+
 def _range(cfg: Config, args: argparse.Namespace) -> tuple[date, date]:
-    if args.month:
-        try:
-            year, month = (int(x) for x in args.month.split("-"))
-            first = date(year, month, 1)
-        except ValueError as exc:
-            raise InvalidArgument("--month", "a month as YYYY-MM") from exc
-        return first, first.replace(day=calendar.monthrange(year, month)[1])
+    month = parse_month(args.month, "--month")
+    if month:
+        return month
     today = business_day(SystemClock().now(), cfg.zone, cfg.business_day_cutover_hour)
     last = parse_date(args.date_to, "--to") or today
     return parse_date(args.date_from, "--from") or last, last
@@ -90,22 +114,7 @@ def cmd_report(cfg: Config, db: Database, args: argparse.Namespace) -> int:
     progress = Progress(args.quiet)
     with db.read() as conn:
         tables = catalog.run(conn, cfg, kinds, scope, options, progress)
-    if not args.no_table:
-        for t in tables:
-            print(to_text(t))
-            print()
-    if args.csv:
-        for path in write_csv(tables, Path(args.csv)):
-            print(f"wrote {path}", file=sys.stderr)
-    if args.xlsx:
-        from store_server.reports.excel import write_workbook
-
-        print(f"wrote {write_workbook(tables, Path(args.xlsx), progress)}", file=sys.stderr)
-    if args.charts:
-        from store_server.reports.charts import write_charts
-
-        for path in write_charts(tables, Path(args.charts), progress):
-            print(f"wrote {path}", file=sys.stderr)
+    emit(tables, args, progress)
     return 0
 
 
@@ -127,9 +136,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     rep.add_argument("--session", default="", help="variance: the stocktake (default: latest)")
     rep.add_argument("--window-days", type=int, default=28, help="replenishment's sales window")
     rep.add_argument("--no-last-year", action="store_true", help="summary without 同期对比")
-    rep.add_argument("--csv", default="", help="write one CSV per table into this folder")
-    rep.add_argument("--xlsx", default="", help="write an Excel workbook (one sheet per table)")
-    rep.add_argument("--charts", default="", help="write PNG charts into this folder")
-    rep.add_argument("--no-table", action="store_true", help="print no tables")
-    rep.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    add_output_args(rep)
     rep.set_defaults(fn=cmd_report)
