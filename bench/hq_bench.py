@@ -37,6 +37,7 @@ import grpc
 import psycopg
 
 from bench.support import BENCH_DIR, login_metadata, progress, verdict
+from store_server.db.unit_of_work import CHANGE_SCHEMA_VERSION, receipt_payload
 from tests.support.pg import Cluster, start_cluster, stop_cluster
 from tillpoint.hq.v1 import replication_pb2, replication_pb2_grpc
 from tillpoint.v1 import common_pb2, sales_pb2, sales_pb2_grpc
@@ -128,13 +129,12 @@ def sale_row(store_id: str, n: int, at: datetime, rng: random.Random) -> tuple[s
         ],
         "member": None,
     }
-    payload = {
-        "receipt": json.dumps(receipt, ensure_ascii=False, separators=(",", ":")),
-        "shift_id": str(uuid.UUID(int=rng.getrandbits(128))),
-    }
-    return str(uuid.UUID(int=rng.getrandbits(128))), json.dumps(
-        payload, ensure_ascii=False, sort_keys=True
+    # As a store writes it (store_server.checkout): the stored receipt spliced in.
+    payload = receipt_payload(
+        json.dumps(receipt, ensure_ascii=False, separators=(",", ":")),
+        shift_id=str(uuid.UUID(int=rng.getrandbits(128))),
     )
+    return str(uuid.UUID(int=rng.getrandbits(128))), payload
 
 
 @dataclass(frozen=True)
@@ -406,7 +406,7 @@ def queued_store(work: Path, count: int) -> Path:
         for start in range(0, count, 10_000):
             conn.executemany(
                 "INSERT INTO change_log (seq, txn, kind, key, payload, at, schema_version) "
-                "VALUES (?, ?, 'sale', ?, ?, ?, 1)",
+                f"VALUES (?, ?, 'sale', ?, ?, ?, {CHANGE_SCHEMA_VERSION})",
                 (
                     (r.seq, r.seq, r.key, r.payload, r.at.strftime("%Y-%m-%d %H:%M:%S.%f"))
                     for r in _rows_range(start, min(start + 10_000, count))
@@ -520,7 +520,7 @@ def bench_many_stores(cluster: Cluster, sizes: Sizes) -> bool:
                         key=r.key,
                         payload_json=r.payload,
                         at=r.at.isoformat(),
-                        schema_version=1,
+                        schema_version=CHANGE_SCHEMA_VERSION,
                     )
                     for r in rows[b * per_batch : (b + 1) * per_batch]
                 ],

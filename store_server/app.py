@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from concurrent import futures
 from dataclasses import dataclass, field
 
@@ -72,6 +73,9 @@ SERVICE_NAMES = (
     reports_pb2.DESCRIPTOR.services_by_name["ReportService"].full_name,
 )
 TICK_SECONDS = 30.0
+# How often the tick thread looks for price changes and promotions another
+# process wrote: under their RECHECK_SECONDS, so a scan never pays that read.
+REFRESH_SECONDS = 0.4
 # Well under gRPC's 4 MiB default; our largest message (a catalog chunk of
 # 2,000 products) is ~0.5 MiB.
 MAX_MESSAGE = 4 * 1024 * 1024
@@ -89,6 +93,7 @@ class StoreServer:
     committer: GroupCommitter
     monitor: HealthMonitor
     expiry: PointsExpiryJob
+    promotions: PromotionBook
     _stop_tick: threading.Event = field(default_factory=threading.Event)
 
     @property
@@ -108,15 +113,19 @@ class StoreServer:
         log.info("store %s serving on %s", self.config.store_id, self.address)
 
     def _tick(self) -> None:
+        expiry_due = 0.0
         while True:
-            try:
-                self.expiry.tick()
-            except Exception:
-                log.exception("points expiry failed")
-            if self._stop_tick.wait(TICK_SECONDS):
+            if time.monotonic() >= expiry_due:
+                expiry_due = time.monotonic() + TICK_SECONDS
+                try:
+                    self.expiry.tick()
+                except Exception:
+                    log.exception("points expiry failed")
+            if self._stop_tick.wait(REFRESH_SECONDS):
                 return
             try:
                 self.prices.ensure_current(self.clock.now())
+                self.promotions.current()
             except Exception:
                 log.exception("price tick failed")
 
@@ -203,6 +212,7 @@ def build_server(config: Config, *, clock: Clock | None = None) -> StoreServer:
         raise OSError(f"cannot listen on {config.listen}")
     return StoreServer(
         expiry=PointsExpiryJob(db, config, clock, member_book),
+        promotions=book,
         committer=committer,
         monitor=monitor,
         config=config,

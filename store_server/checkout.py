@@ -19,7 +19,6 @@ their tier, balances and count cards are read.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
@@ -34,14 +33,20 @@ from store_server.db.basket_repo import StoredBasket
 from store_server.db.database import Database
 from store_server.db.group_commit import GroupCommitter
 from store_server.db.sales_models import ReturnDoc, Sale, SaleLine, SalePayment
-from store_server.db.unit_of_work import Actor, UnitOfWork, encode_payload
+from store_server.db.unit_of_work import Actor, UnitOfWork, receipt_payload
 from store_server.domain.allocation import allocate
 from store_server.domain.business_day import receipt_number
 from store_server.domain.errors import DomainError, FailedPrecondition, NotFound
 from store_server.domain.ids import check_uuid
 from store_server.domain.pricing import PricedBasket, price_basket
 from store_server.domain.promotions.catalog_index import PromotionSet
-from store_server.domain.receipt import Receipt, ReceiptAdjustment, ReceiptLine, ReceiptPayment
+from store_server.domain.receipt import (
+    Receipt,
+    ReceiptAdjustment,
+    ReceiptLine,
+    ReceiptPayment,
+    json_string,
+)
 from store_server.domain.schedule_edges import ScheduleEdges
 from store_server.domain.tender import (
     MEMBER_TENDERS,
@@ -133,11 +138,9 @@ class _Draft:
     payment_rows: list[tuple]
     stock: stock_repo.MoveRows
     created_at: object  # the commit's time as stored
-    # The receipt's JSON and the change row's payload, each cut around the
-    # receipt number (None for a member's sale: its section comes in the
-    # transaction).
+    # The receipt's JSON cut around the receipt number (None for a member's
+    # sale: its section comes in the transaction).
     receipt_json: tuple[str, str] | None
-    change_json: tuple[str, str] | None
 
 
 class Checkout:
@@ -348,15 +351,7 @@ class Checkout:
             source_id=sale_id,
             at=now,
         )
-        receipt_json = change_json = None
-        if not basket.member_id:
-            head, tail = receipt_json = receipt.json_around_number()
-            # A JSON string escapes character by character, so the payload's
-            # escaped receipt is the escaped head, number and tail in a row.
-            change_json = (
-                '{"receipt": ' + json.dumps(head, ensure_ascii=False)[:-1],
-                json.dumps(tail, ensure_ascii=False)[1:] + ', "shift_id": ',
-            )
+        receipt_json = None if basket.member_id else receipt.json_around_number()
         return _Draft(
             basket,
             promotions,
@@ -370,7 +365,6 @@ class Checkout:
             stock,
             fast.db_value(now),
             receipt_json,
-            change_json,
         )
 
     def _commit_in(
@@ -430,15 +424,12 @@ class Checkout:
         seq = uow.next_value(f"receipt:{self._cfg.store_id}:{day}")
         receipt_no = receipt_number(self._cfg.store_id, date.fromisoformat(day), seq)
         receipt = replace(draft.receipt, receipt_no=receipt_no, member=member)
-        number = json.dumps(receipt_no, ensure_ascii=False)
-        if draft.receipt_json is not None and draft.change_json is not None:
-            receipt_json = draft.receipt_json[0] + number + draft.receipt_json[1]
-            escaped = json.dumps(number, ensure_ascii=False)[1:-1]
-            change = draft.change_json[0] + escaped + draft.change_json[1]
-            change += json.dumps(shift_id, ensure_ascii=False) + "}"
+        if draft.receipt_json is not None:
+            head, tail = draft.receipt_json
+            receipt_json = head + json_string(receipt_no) + tail
         else:
             receipt_json = receipt.to_json()
-            change = encode_payload({"receipt": receipt_json, "shift_id": shift_id})
+        change = receipt_payload(receipt_json, shift_id=shift_id)
         priced, tender = draft.priced, draft.tender
         raw = conn.connection.driver_connection
         raw.execute(

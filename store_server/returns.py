@@ -29,7 +29,7 @@ from store_server.db.sales_models import (
     SaleLine,
     SalePayment,
 )
-from store_server.db.unit_of_work import Actor, unit_of_work
+from store_server.db.unit_of_work import Actor, receipt_payload, unit_of_work
 from store_server.domain.allocation import allocate, share
 from store_server.domain.barcodes import normalize_code
 from store_server.domain.business_day import receipt_number
@@ -161,6 +161,7 @@ class Returns:
                 original_receipt_no=original or "",
                 member=member,
             )
+            receipt_json = receipt.to_json()
             conn.execute(
                 insert(ReturnDoc).values(
                     return_id=return_id,
@@ -174,7 +175,7 @@ class Returns:
                     reason=reason.strip(),
                     refund_fen=total,
                     created_at=now,
-                    receipt=receipt.to_json(),
+                    receipt=receipt_json,
                 )
             )
             conn.execute(
@@ -225,7 +226,7 @@ class Returns:
                     **({"approved_by": approver.operator_id} if approver else {}),
                 },
             )
-            uow.change("return", return_id, {"receipt": receipt.to_json()})
+            uow.change_encoded("return", return_id, receipt_payload(receipt_json))
         return receipt, True
 
     def _with_receipt(self, conn: Connection, receipt_no: str, items: list[ReturnItem]):

@@ -35,7 +35,7 @@ from hq_link.hq.projectors import PROJECTORS, ProjectionError, receipts
 log = logging.getLogger(__name__)
 
 # The newest change-row format this HQ reads (store_server.db.unit_of_work).
-SUPPORTED_SCHEMA_VERSION = 1
+SUPPORTED_SCHEMA_VERSION = 2
 _PROJECTED = frozenset({"sale", "return"})
 
 

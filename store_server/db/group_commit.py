@@ -69,6 +69,9 @@ class GroupCommitter:
             self._commit(batch)
 
     def _commit(self, batch: list[_Job]) -> None:
+        if len(batch) == 1:
+            self._commit_alone(batch[0])
+            return
         done: list[tuple[_Job, UnitOfWork, Any]] = []
         try:
             with self._db.write() as conn:
@@ -101,3 +104,23 @@ class GroupCommitter:
                 except Exception:
                     log.exception("after-commit hook failed")
             job.future.set_result(result)
+
+    def _commit_alone(self, job: _Job) -> None:
+        """A job with nobody to share its transaction: no SAVEPOINT, whose
+        statement journal would copy every page the sale touches once more."""
+        uow: UnitOfWork | None = None
+        try:
+            with self._db.write() as conn:
+                uow = UnitOfWork(conn=conn, actor=job.actor, now=job.now)
+                result = job.work(uow)
+        except BaseException as exc:
+            for hook in uow._on_rollback if uow is not None else ():
+                hook()
+            job.future.set_exception(exc)
+            return
+        for hook in uow._after_commit:
+            try:
+                hook()
+            except Exception:
+                log.exception("after-commit hook failed")
+        job.future.set_result(result)

@@ -25,13 +25,13 @@ def upgrade(db: Database, revision: str = "head") -> None:
     """Bring the database to `revision`: all pending migrations in one transaction
     (env.py), so a failure leaves the database as it was."""
     cfg = alembic_config(db)
-    with db.writer.connect() as conn:
+    with db.writer_connection() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
 
 
 def current_revision(db: Database) -> str | None:
-    with db.writer.connect() as conn:
+    with db.writer_connection() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 

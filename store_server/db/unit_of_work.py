@@ -33,12 +33,24 @@ _BUMP = "UPDATE counters SET value = value + 1 WHERE name = ? RETURNING value"
 # commit order and have no gaps (a rolled-back seq is taken again).
 _NEXT_SEQ = "SELECT COALESCE(MAX(seq), 0) + 1 FROM change_log"
 # Version of the change rows' payload format; HQ reads every version up to its own.
-CHANGE_SCHEMA_VERSION = 1
+# 2: a sale's or return's receipt is a JSON object in the payload (1 held it as
+# a JSON string, escaped on every commit and decoded twice at HQ).
+CHANGE_SCHEMA_VERSION = 2
 
 
 def encode_payload(payload: dict[str, object]) -> str:
     """A change row's payload as the change log stores it."""
     return json.dumps(payload, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def receipt_payload(receipt_json: str, **extra: object) -> str:
+    """The payload of a sale's or return's change row: {"receipt": <the stored
+    receipt JSON, spliced in as it is>, plus `extra` in key order}."""
+    parts = ['{"receipt": ', receipt_json]
+    for key in sorted(extra):
+        parts += [", ", json.dumps(key), ": ", json.dumps(extra[key], ensure_ascii=False)]
+    parts.append("}")
+    return "".join(parts)
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from store_server.db.models import ChangeLogEntry
 from store_server.db.sales_models import Sale
-from store_server.db.unit_of_work import Actor, encode_payload, unit_of_work
+from store_server.db.unit_of_work import Actor, receipt_payload, unit_of_work
 from store_server.domain.promotions.model import Schedule
 from store_server.domain.receipt import Receipt
 from store_server.domain.schedule_edges import ScheduleEdges
@@ -179,8 +179,8 @@ def test_the_stored_receipt_and_change_row_are_what_the_answer_says(
     assert [line.net_amount_fen for line in receipt.lines] == [
         line.net_amount.fen for line in sale.receipt.lines
     ]
-    assert payload == encode_payload({"receipt": text, "shift_id": shift_id})
-    assert json.loads(payload)["receipt"] == text
+    assert payload == receipt_payload(text, shift_id=shift_id)
+    assert json.loads(payload) == {"receipt": json.loads(text), "shift_id": shift_id}
 
 
 # -- the rule the reuse rests on ------------------------------------------------

@@ -76,3 +76,28 @@ def test_a_job_failing_in_sql_leaves_the_committer_working(tmp_path: Path) -> No
     assert committer.run(Actor("1", "t"), NOW, lambda uow: uow.next_value("x")) == 1
     committer.close()
     db.dispose()
+
+
+def test_a_lone_failing_job_leaves_nothing(tmp_path: Path) -> None:
+    """A batch of one runs without a SAVEPOINT: its failure rolls back the
+    whole transaction, tells its rollback hooks and leaves no row behind."""
+    db = Database(tmp_path / "g.db")
+    migrate.upgrade(db)
+    committer = GroupCommitter(db)
+    rolled_back: list[str] = []
+    committed: list[str] = []
+
+    def failing(uow: UnitOfWork) -> None:
+        uow.next_value("receipt")
+        uow.on_rollback(lambda: rolled_back.append("failing"))
+        uow.after_commit(lambda: committed.append("failing"))
+        raise FailedPrecondition("underpaid")
+
+    with pytest.raises(FailedPrecondition):
+        committer.run(Actor("1", "t"), NOW, failing)
+    with db.read() as conn:
+        assert conn.execute(text("SELECT count(*) FROM counters")).scalar() == 0
+    assert committer.run(Actor("1", "t"), NOW, lambda uow: uow.next_value("receipt")) == 1
+    committer.close()
+    assert rolled_back == ["failing"] and committed == []
+    db.dispose()

@@ -20,7 +20,7 @@ def test_migrations_reach_head_and_match_the_models(tmp_path: Path) -> None:
     db = Database(tmp_path / "m.db")
     migrate.upgrade(db)
     assert migrate.current_revision(db) == migrate.head_revision()
-    with db.writer.connect() as conn:
+    with db.writer_connection() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
     db.dispose()
     assert diff == []
