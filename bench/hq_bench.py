@@ -160,7 +160,7 @@ def synthetic_rows(store_id: str, count: int, seed: int) -> list[Row]:
 
 _REF_TABLE = """CREATE UNLOGGED TABLE IF NOT EXISTS {name} (
     store_id varchar(16) NOT NULL, seq bigint NOT NULL, txn bigint NOT NULL,
-    kind varchar(40) NOT NULL, key varchar(120) NOT NULL, payload jsonb NOT NULL,
+    kind varchar(40) NOT NULL, key varchar(120) NOT NULL, payload json NOT NULL,
     at timestamptz NOT NULL, schema_version integer NOT NULL, received_at timestamptz NOT NULL,
     PRIMARY KEY (store_id, seq))"""
 
@@ -186,7 +186,7 @@ def raw_copy_rate(cluster: Cluster, database: str, rows: list[Row]) -> float:
             with cur.copy(copy_sql) as copy:
                 for r in rows:
                     copy.write_row(
-                        (r.store_id, r.seq, r.seq, "sale", r.key, r.payload, r.at, 1, now)
+                        (r.store_id, r.seq, r.seq, "sale", r.key, r.payload, r.at, 2, now)
                     )
         conn.commit()
         return len(rows) / (time.perf_counter() - t0)
@@ -203,7 +203,7 @@ def raw_insert_rate(cluster: Cluster, database: str, rows: list[Row], batch: int
                 cur.executemany(
                     "INSERT INTO ref_insert VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
                     [
-                        (r.store_id, r.seq, r.seq, "sale", r.key, r.payload, r.at, 1, now)
+                        (r.store_id, r.seq, r.seq, "sale", r.key, r.payload, r.at, 2, now)
                         for r in rows[start : start + batch]
                     ],
                 )

@@ -134,12 +134,23 @@ class TillpointInterceptor(grpc.ServerInterceptor):
         self._db = db
         self._clock = clock
         self._rules = RULES if rules is None else rules
+        # The wrapped handler of each method, made once: gRPC asks for it on
+        # every call, and the services' handlers never change once registered.
+        self._wrapped: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
 
     def intercept_service(self, continuation: Callable, details: grpc.HandlerCallDetails):
         handler = continuation(details)
-        method = details.method
         if handler is None:
             return handler
+        method = details.method
+        known = self._wrapped.get(method)
+        if known is not None and known[0] is handler:
+            return known[1]
+        wrapped = self._wrap(method, handler)
+        self._wrapped[method] = (handler, wrapped)
+        return wrapped
+
+    def _wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         if not method.startswith(GUARDED_PREFIX):
             return _public(handler)  # health, reflection: open, but bad bytes are refused
         rule = self._rules.get(method)

@@ -71,6 +71,7 @@ def build_server(
     each acts only as its own store; without it, plaintext (demo, in-process tests)."""
     engine = make_engine(database_url)
     tables.metadata.create_all(engine)
+    tables.upgrade(engine)
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hq"),
         options=[
