@@ -4,8 +4,9 @@ With synchronous=FULL every commit waits for the disk (~1-2 ms here), and
 SQLite has one writer, so four tills committing at once would queue behind
 each other's fsyncs. A committer thread takes every sale waiting, runs each
 in its own SAVEPOINT of one transaction (a sale that fails is rolled back
-alone and its error goes to its own caller), commits once, and only then
-answers all of them. Nothing is acknowledged before it is on disk.
+alone and its error goes to its own caller; a sale alone needs no
+SAVEPOINT), commits once, and only then answers all of them. Nothing is
+acknowledged before it is on disk.
 """
 
 from __future__ import annotations
@@ -98,12 +99,7 @@ class GroupCommitter:
                 job.future.set_exception(exc)
             return
         for job, uow, result in done:
-            for hook in uow._after_commit:
-                try:
-                    hook()
-                except Exception:
-                    log.exception("after-commit hook failed")
-            job.future.set_result(result)
+            _answer(job, uow, result)
 
     def _commit_alone(self, job: _Job) -> None:
         """A job with nobody to share its transaction: no SAVEPOINT, whose
@@ -118,9 +114,14 @@ class GroupCommitter:
                 hook()
             job.future.set_exception(exc)
             return
-        for hook in uow._after_commit:
-            try:
-                hook()
-            except Exception:
-                log.exception("after-commit hook failed")
-        job.future.set_result(result)
+        _answer(job, uow, result)
+
+
+def _answer(job: _Job, uow: UnitOfWork, result: Any) -> None:
+    """After the commit: the unit's hooks, then its caller's answer."""
+    for hook in uow._after_commit:
+        try:
+            hook()
+        except Exception:  # a cache refresh must not turn a committed sale into an error
+            log.exception("after-commit hook failed")
+    job.future.set_result(result)
