@@ -7,10 +7,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import Engine
 
+from hq_link.hq import tables
+from hq_link.hq.server import make_engine
 from tests.support.pg import Cluster, PostgresUnavailable, start_cluster, stop_cluster
 
-__all__ = ["Cluster", "hq_url", "pg_cluster"]
+__all__ = ["Cluster", "engine", "hq_url", "pg_cluster"]
 
 
 @pytest.fixture(scope="session")
@@ -29,3 +32,12 @@ def pg_cluster() -> Iterator[Cluster]:
 def hq_url(pg_cluster: Cluster) -> str:
     """A fresh, empty HQ database of its own for one test."""
     return pg_cluster.url(pg_cluster.create_database())
+
+
+@pytest.fixture
+def engine(hq_url: str) -> Iterator[Engine]:
+    """An engine on a fresh HQ database with HQ's tables (a module may define its own)."""
+    e = make_engine(hq_url)
+    tables.metadata.create_all(e)
+    yield e
+    e.dispose()

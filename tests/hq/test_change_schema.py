@@ -5,7 +5,6 @@ change log kept payloads as jsonb."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, select, text
@@ -21,14 +20,6 @@ from tests.hq.test_ingest_fast_path import (
     a_day_of_changes,
     no_row_by_row,
 )
-
-
-@pytest.fixture
-def engine(hq_url: str) -> Iterator[Engine]:
-    e = make_engine(hq_url)
-    tables.metadata.create_all(e)
-    yield e
-    e.dispose()
 
 
 def as_schema_2(rows: list[IncomingRow]) -> list[IncomingRow]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -41,14 +40,6 @@ PROJECTED = (
     onecard.entries,
     onecard.feed,
 )
-
-
-@pytest.fixture
-def engine(hq_url: str) -> Iterator[Engine]:
-    e = make_engine(hq_url)
-    tables.metadata.create_all(e)
-    yield e
-    e.dispose()
 
 
 def row(seq: int, kind: str, key: str, payload: object, *, txn: int | None = None) -> IncomingRow:
