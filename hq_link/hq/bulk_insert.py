@@ -43,6 +43,11 @@ class RowsRefused(Exception):
     a value too long or out of range, ..."""
 
 
+def dialect_insert(dialect: Any, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """INSERT that can say ON CONFLICT DO NOTHING in this database's dialect."""
+    return postgresql.insert(table) if dialect.name == "postgresql" else sqlite.insert(table)
+
+
 class JsonText(str):
     """JSON as text, for a JSON column written by COPY: the database parses it
     (the change log's payload as the store sent it, never re-encoded)."""
@@ -53,12 +58,6 @@ def _json_bytes(value: object) -> bytes | None:
         return None
     text = value if isinstance(value, JsonText) else json.dumps(value, ensure_ascii=False)
     return text.encode("utf-8")
-
-
-def _jsonb_bytes(value: object) -> bytes | None:
-    # jsonb's binary form: a version byte (1), then the JSON text.
-    data = _json_bytes(value)
-    return None if data is None else b"\x01" + data
 
 
 def _checked_int(low: int, high: int) -> Callable[[object], object]:
@@ -88,9 +87,9 @@ class _Plan:
 def _column_type(table: Table, name: str, dialect: Any) -> tuple[str, Any] | None:
     """(PostgreSQL type name, converter or None), or None: no binary COPY for it."""
     column_type = table.c[name].type.dialect_impl(dialect)
+    if isinstance(column_type, postgresql.JSONB):
+        return None  # none written here: HQ's change log keeps plain json
     if isinstance(column_type, JSON):
-        if isinstance(column_type, postgresql.JSONB):
-            return "bytea", _jsonb_bytes
         return "bytea", _json_bytes
     if isinstance(column_type, BigInteger):
         return "int8", None
@@ -151,7 +150,7 @@ class RowWriter:
         self.copies = copy and self._postgresql and conn.dialect.driver == "psycopg"
 
     def __call__(self, table: Table) -> postgresql.Insert | sqlite.Insert:
-        return postgresql.insert(table) if self._postgresql else sqlite.insert(table)
+        return dialect_insert(self.conn.dialect, table)
 
     def rows(self, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
         """Insert `rows` (dicts with the same keys, column names) into `table`."""

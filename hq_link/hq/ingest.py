@@ -24,12 +24,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import msgspec
-from sqlalchemy import Connection, Engine, Table, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Engine, select, update
 from sqlalchemy.exc import StatementError
 
 from hq_link.hq import tables
-from hq_link.hq.bulk_insert import JsonText, RowsRefused, RowWriter
+from hq_link.hq.bulk_insert import JsonText, RowsRefused, RowWriter, dialect_insert
 from hq_link.hq.projectors import PROJECTORS, ProjectionError, receipts
 
 log = logging.getLogger(__name__)
@@ -230,16 +229,17 @@ class StoreTurns:
 
     def has_earlier(self, store_id: str, first_seq: int) -> bool:
         with self._changed:
-            return any(f < first_seq for f in self._firsts.get(store_id, ()))
+            return self._earlier(store_id, first_seq)
 
     def wait_for_earlier(self, store_id: str, first_seq: int, timeout: float) -> None:
         """Until no batch of the store that starts before this one is in this process
         (at most `timeout` s: then the cursor decides, and a gap is refused)."""
         with self._changed:
-            self._changed.wait_for(
-                lambda: not any(f < first_seq for f in self._firsts.get(store_id, ())),
-                timeout,
-            )
+            self._changed.wait_for(lambda: not self._earlier(store_id, first_seq), timeout)
+
+    def _earlier(self, store_id: str, first_seq: int) -> bool:
+        """A batch of the store starting before `first_seq` is in flight (lock held)."""
+        return any(f < first_seq for f in self._firsts.get(store_id, ()))
 
 
 # What a database or a projector says when it cannot take a row.
@@ -255,12 +255,6 @@ class Ingest:
         self._sqlite_lock = threading.Lock() if engine.dialect.name == "sqlite" else None
         self._turns = StoreTurns()
         self._turn_timeout = turn_timeout
-
-    def _insert(self, table: Table) -> postgresql.Insert | sqlite.Insert:
-        """INSERT that can say ON CONFLICT DO NOTHING in this database's dialect."""
-        if self.engine.dialect.name == "postgresql":
-            return postgresql.insert(table)
-        return sqlite.insert(table)
 
     def cursor(self, store_id: str) -> tuple[int, datetime | None]:
         with self.engine.connect() as conn:
@@ -319,7 +313,7 @@ class Ingest:
         c = tables.store_cursors.c
         with self.engine.begin() as conn:
             conn.execute(
-                self._insert(tables.store_cursors)
+                dialect_insert(self.engine.dialect, tables.store_cursors)
                 .values(store_id=store_id, acked_seq=0, rows_applied=0, rows_quarantined=0)
                 .on_conflict_do_nothing(index_elements=["store_id"])
             )
@@ -369,7 +363,7 @@ class Ingest:
             bad += refused
         if bad:
             conn.execute(
-                self._insert(tables.quarantine).on_conflict_do_nothing(
+                dialect_insert(self.engine.dialect, tables.quarantine).on_conflict_do_nothing(
                     index_elements=["store_id", "seq"]
                 ),
                 [

@@ -87,17 +87,9 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, obje
     columns = tuple(rows[0])
     sql, convert = _plan(table, columns)
     params = [[row[c] for c in columns] for row in rows]
-    if convert:
-        # The rows of one call mostly share one time (a sale's stock movements):
-        # format each distinct value once.
-        done: dict[object, object] = {}
-        for values in params:
-            for i in convert:
-                value = values[i]
-                text = done.get(value)
-                if text is None:
-                    text = done[value] = db_value(value)
-                values[i] = text
+    for values in params:
+        for i in convert:
+            values[i] = db_value(values[i])
     conn.connection.driver_connection.executemany(sql, params)
 
 

@@ -38,11 +38,6 @@ _NEXT_SEQ = "SELECT COALESCE(MAX(seq), 0) + 1 FROM change_log"
 CHANGE_SCHEMA_VERSION = 2
 
 
-def encode_payload(payload: dict[str, object]) -> str:
-    """A change row's payload as the change log stores it."""
-    return json.dumps(payload, ensure_ascii=False, sort_keys=True, default=str)
-
-
 def receipt_payload(receipt_json: str, **extra: object) -> str:
     """The payload of a sale's or return's change row: {"receipt": <the stored
     receipt JSON, spliced in as it is>, plus `extra` in key order}."""
@@ -99,11 +94,12 @@ class UnitOfWork:
         Every row of one unit of work carries the seq of its first row (`txn`),
         so the HQ link ships the unit whole or not at all.
         """
-        self.change_encoded(kind, key, encode_payload(payload))
+        text = json.dumps(payload, ensure_ascii=False, sort_keys=True, default=str)
+        self.change_encoded(kind, key, text)
 
     def change_encoded(self, kind: str, key: str, payload: str) -> None:
-        """change() with the payload already encoded by encode_payload (or
-        byte-for-byte as it would): a commit encodes before it holds the writer."""
+        """change() with the payload already as its JSON text (receipt_payload):
+        a commit encodes before it holds the writer."""
         row: dict[str, object] = {
             "kind": kind,
             "key": key,

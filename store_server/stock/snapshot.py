@@ -24,7 +24,7 @@ from sqlalchemy import Connection
 from store_server.db import fast
 from store_server.db.unit_of_work import UnitOfWork
 from store_server.domain.business_day import business_day
-from store_server.stock.replenishment import on_order
+from store_server.stock.replenishment import on_order, supplier_names
 
 CHUNK = 1000
 SNAPSHOT_KIND = "stock_snapshot"
@@ -92,7 +92,7 @@ def append(uow: UnitOfWork, day: str, zone: ZoneInfo, cutover_hour: int) -> int:
     since = int(last[0][0]) if last else 0
     written = _stocktakes(uow, since, zone, cutover_hour)
     rows = stock_rows(conn)
-    suppliers = dict(fast.execute(conn, "SELECT supplier_id, name FROM suppliers"))
+    suppliers = supplier_names(conn)
     parts = max(1, -(-len(rows) // CHUNK))
     for part, chunk in enumerate(_chunks(rows), start=1):
         used = sorted({r[6][5] for r in chunk if r[6] is not None})

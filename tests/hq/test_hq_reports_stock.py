@@ -21,14 +21,13 @@ from types import SimpleNamespace
 import grpc
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import create_engine, select
+from sqlalchemy import Engine, create_engine, select
 
 from hq_link.hq.bulk_insert import RowsRefused, RowWriter
 from hq_link.hq.projectors import stock
 from hq_link.hq.projectors.receipts import lines, receipts
 from hq_link.hq.reports import catalog, line_facts
 from hq_link.hq.reports.scope import HqScope
-from hq_link.hq.tables import metadata
 from store_server.config import CashRounding
 from store_server.db.unit_of_work import Actor, unit_of_work
 from store_server.domain.allocation import allocate
@@ -43,7 +42,6 @@ from tests.hq.chain_support import (
     DayFigures,
     StoreAgent,
     hqctl,
-    wait_store_replicated,
 )
 from tests.hq.conftest import Cluster
 from tests.hq.support import HqProcess, hq_rows
@@ -176,11 +174,6 @@ def _day_at_s02(store: RunningStore, seen: Seen) -> None:
     _close(store, till, DAY)
 
 
-def _replicate(chain: Chain) -> None:
-    for sid, agent in chain.agents.items():
-        wait_store_replicated(chain.hq, chain.stores[sid].store.config.database, sid, agent)
-
-
 @pytest.fixture(scope="module")
 def chain(
     pg_cluster: Cluster, template_db: Path, tmp_path_factory: pytest.TempPathFactory
@@ -205,7 +198,7 @@ def chain(
         seen = Seen()
         _day_at_s01(stores["S01"], seen)
         _day_at_s02(stores["S02"], seen)
-        _replicate(c)
+        c.replicate()
         yield c, seen
     finally:
         c.close()
@@ -451,10 +444,8 @@ def _part(seq: int, txn: int, day: str, part: int, products: list[list]) -> Simp
     return SimpleNamespace(row=row, payload=payload, at=datetime(2026, 11, 23, 14, tzinfo=UTC))
 
 
-def test_a_newer_snapshot_replaces_the_older_and_replays_change_nothing(hq_url: str) -> None:
+def test_a_newer_snapshot_replaces_the_older_and_replays_change_nothing(engine: Engine) -> None:
     """The projector alone, part by part (as ingest's row-by-row fallback hands them over)."""
-    engine = create_engine(hq_url)
-    metadata.create_all(engine)
     cola = ["P1", "可乐", "饮料", 1300, 5_000, 210, [0, 1_000, 2_000, 1_000, 2, "SUP1"]]
     chips = ["P4", "薯片", "休闲零食", 1300, 3_000, None, None]
     water = ["P3", "水", "饮料", 1300, 7_000, 120, None]
@@ -469,23 +460,20 @@ def test_a_newer_snapshot_replaces_the_older_and_replays_change_nothing(hq_url: 
                 )
             )
 
-    try:
-        assert apply(_part(10, 10, DAY, 1, [cola])) == [("P1", DAY, 5_000, 210, "可口可乐供应商")]
-        both = apply(_part(11, 10, DAY, 2, [chips]))
-        assert [r[0] for r in both] == ["P1", "P4"] and both[1][3] is None
-        # The same part again: the fast path (COPY) refuses it, so ingest goes row by
-        # row with ON CONFLICT DO NOTHING, which changes nothing.
-        with pytest.raises(RowsRefused):
-            apply(_part(11, 10, DAY, 2, [chips]))
-        assert apply(_part(11, 10, DAY, 2, [chips]), copy=False) == both
-        assert apply(_part(4, 4, "2026-11-22", 1, [water])) == both  # an older close: ignored
-        newer = apply(_part(20, 20, DAY2, 1, [water]))
-        assert newer == [("P3", DAY2, 7_000, 120, None)]  # replaced whole
-        with engine.connect() as conn:
-            head = conn.execute(select(stock.stock_heads)).one()
-        assert (head.store_id, head.business_day, head.txn) == ("S09", DAY2, 20)
-    finally:
-        engine.dispose()
+    assert apply(_part(10, 10, DAY, 1, [cola])) == [("P1", DAY, 5_000, 210, "可口可乐供应商")]
+    both = apply(_part(11, 10, DAY, 2, [chips]))
+    assert [r[0] for r in both] == ["P1", "P4"] and both[1][3] is None
+    # The same part again: the fast path (COPY) refuses it, so ingest goes row by
+    # row with ON CONFLICT DO NOTHING, which changes nothing.
+    with pytest.raises(RowsRefused):
+        apply(_part(11, 10, DAY, 2, [chips]))
+    assert apply(_part(11, 10, DAY, 2, [chips]), copy=False) == both
+    assert apply(_part(4, 4, "2026-11-22", 1, [water])) == both  # an older close: ignored
+    newer = apply(_part(20, 20, DAY2, 1, [water]))
+    assert newer == [("P3", DAY2, 7_000, 120, None)]  # replaced whole
+    with engine.connect() as conn:
+        head = conn.execute(select(stock.stock_heads)).one()
+    assert (head.store_id, head.business_day, head.txn) == ("S09", DAY2, 20)
 
 
 def test_the_next_day_close_replaces_the_stock_as_of(chain: tuple[Chain, Seen]) -> None:
@@ -505,7 +493,7 @@ def test_the_next_day_close_replaces_the_stock_as_of(chain: tuple[Chain, Seen]) 
     till.open_shift()
     assert till.sell(cf.UPC_CHIPS, pay=cash(750)).total.fen == 750
     _close(s01, till, DAY2)
-    _replicate(c)
+    c.replicate()
     assert hq_rows(url, "SELECT store_id, business_day FROM hq_stock_heads ORDER BY 1") == [
         ("S01", DAY2),
         ("S02", DAY),
@@ -521,12 +509,10 @@ def test_the_next_day_close_replaces_the_stock_as_of(chain: tuple[Chain, Seen]) 
     assert _by(t["stock_value"], "category")["休闲零食"]["value_fen"] == 9 * 500
 
 
-def test_hq_splits_the_cash_rounding_exactly_as_the_checkout(hq_url: str) -> None:
+def test_hq_splits_the_cash_rounding_exactly_as_the_checkout(engine: Engine) -> None:
     """rounding_shares (SQL) against store_server.domain.allocation.allocate on random
     receipts: ties, zero-sum lines, negative lines, roundings of either sign."""
     rng = random.Random(11)
-    engine = create_engine(hq_url)
-    metadata.create_all(engine)
     expected: dict[str, int] = {}
     heads, items = [], []
     for n in range(400):
@@ -573,16 +559,13 @@ def test_hq_splits_the_cash_rounding_exactly_as_the_checkout(hq_url: str) -> Non
                 "seq": n + 1,
             }
         )
-    try:
-        with engine.begin() as conn:
-            conn.execute(receipts.insert(), heads)
-            conn.execute(lines.insert(), items)
-        with engine.connect() as conn:
-            sh = line_facts.rounding_shares(HqScope(("S09",), D, D))
-            got = {sku: int(share) for _, _, sku, share in conn.execute(select(sh))}
-        assert got == expected
-    finally:
-        engine.dispose()
+    with engine.begin() as conn:
+        conn.execute(receipts.insert(), heads)
+        conn.execute(lines.insert(), items)
+    with engine.connect() as conn:
+        sh = line_facts.rounding_shares(HqScope(("S09",), D, D))
+        got = {sku: int(share) for _, _, sku, share in conn.execute(select(sh))}
+    assert got == expected
 
 
 def test_the_day_close_chunks_its_snapshot(

@@ -27,6 +27,13 @@ class ProjectionError(ValueError):
     """One change row a projector cannot read (quarantined with this reason)."""
 
 
+def integer(value: object, what: str) -> int:
+    """`value` if it is an integer (not a bool), else ProjectionError naming `what`."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ProjectionError(f"{what} {value!r} is not an integer")
+    return value
+
+
 Insert = RowWriter
 Projector = Callable[[Connection, Insert, str, Sequence[Any]], None]
 

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, update
 
 from hq_link.hq.onecard import tables as t
-from hq_link.hq.projectors import Insert, ProjectionError
+from hq_link.hq.projectors import Insert, ProjectionError, integer
 
 FEED_KINDS = frozenset(
     {
@@ -34,10 +34,7 @@ _LEDGERS = {"points_entry": "P", "stored_value_entry": "V"}
 
 
 def _int(payload: dict, name: str) -> int:
-    value = payload.get(name, 0)
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise ProjectionError(f"{name} {value!r} is not an integer")
-    return value
+    return integer(payload.get(name, 0), name)
 
 
 def _text(payload: dict, name: str, size: int) -> str:

@@ -23,7 +23,7 @@ from sqlalchemy import (
     Table,
 )
 
-from hq_link.hq.projectors import Insert, ProjectionError
+from hq_link.hq.projectors import Insert, ProjectionError, integer
 from hq_link.hq.tables import metadata
 
 _TIME = DateTime(timezone=True)
@@ -80,12 +80,6 @@ lines = Table(
 _KINDS = frozenset({"sale", "return"})
 
 
-def _int(value: object, what: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise ProjectionError(f"{what} {value!r} is not an integer")
-    return value
-
-
 def _receipt(payload: dict) -> dict:
     receipt = payload.get("receipt")
     if isinstance(receipt, str):
@@ -128,10 +122,10 @@ def rows_of(
             "shift_id": str(payload.get("shift_id") or "")[:64],
             "member_id": str(member.get("member_id", ""))[:16],
             "tier_name": str(member.get("tier_name", ""))[:40],
-            "discount_fen": _int(r.get("discount_fen", 0), "discount_fen"),
-            "rounding_fen": _int(r.get("rounding_fen", 0), "rounding_fen"),
-            "total_fen": _int(r["total_fen"], "total_fen"),
-            "change_fen": _int(r.get("change_fen", 0), "change_fen"),
+            "discount_fen": integer(r.get("discount_fen", 0), "discount_fen"),
+            "rounding_fen": integer(r.get("rounding_fen", 0), "rounding_fen"),
+            "total_fen": integer(r["total_fen"], "total_fen"),
+            "change_fen": integer(r.get("change_fen", 0), "change_fen"),
             "seq": seq,
         }
         pays = [
@@ -142,7 +136,7 @@ def rows_of(
                 "business_day": day,
                 "doc_kind": kind,
                 "kind": str(p["kind"])[:24],
-                "applied_fen": _int(p["applied_fen"], "applied_fen"),
+                "applied_fen": integer(p["applied_fen"], "applied_fen"),
             }
             for n, p in enumerate(r.get("payments", []), start=1)
         ]
@@ -157,10 +151,10 @@ def rows_of(
             pack = ln.get("pack_factor", 1)
             net = ln["net_amount_fen"]
             if not (type(no) is type(quantity) is type(pack) is type(net) is int):
-                no = _int(no, "line_no")
-                quantity = _int(quantity, "quantity_milli")
-                pack = _int(pack, "pack_factor")
-                net = _int(net, "net_amount_fen")
+                no = integer(no, "line_no")
+                quantity = integer(quantity, "quantity_milli")
+                pack = integer(pack, "pack_factor")
+                net = integer(net, "net_amount_fen")
             items.append(
                 {
                     "store_id": store_id,

@@ -29,7 +29,7 @@ from sqlalchemy import (
     update,
 )
 
-from hq_link.hq.projectors import Insert, ProjectionError
+from hq_link.hq.projectors import Insert, ProjectionError, integer
 from hq_link.hq.tables import metadata
 
 SNAPSHOT_KIND = "stock_snapshot"  # store_server.stock.snapshot
@@ -93,12 +93,6 @@ stocktake_lines = Table(
 )
 
 
-def _int(value: object, what: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise ProjectionError(f"{what} {value!r} is not an integer")
-    return value
-
-
 def _records(p: dict, key: str) -> list[dict]:
     fields, items = p.get("fields"), p.get(key)
     if not isinstance(fields, list) or not isinstance(items, list):
@@ -120,7 +114,7 @@ def _snapshot_rows(store_id: str, day: str, p: dict) -> list[dict]:
         if rule is not None:
             if not isinstance(rule, list) or len(rule) != 6:
                 raise ProjectionError(f"rule {rule!r} is not [on_order, min, max, pack, lead, id]")
-            on_order, mn, mx, pack, lead = (_int(v, "rule") for v in rule[:5])
+            on_order, mn, mx, pack, lead = (integer(v, "rule") for v in rule[:5])
             sup = str(rule[5])[:16]
         cost = r.get("cost_fen")
         rows.append(
@@ -130,9 +124,9 @@ def _snapshot_rows(store_id: str, day: str, p: dict) -> list[dict]:
                 "business_day": day,
                 "name": str(r.get("name", ""))[:120],
                 "category": str(r.get("category", ""))[:60],
-                "tax_rate_bp": _int(r.get("tax_rate_bp"), "tax_rate_bp"),
-                "on_hand_milli": _int(r.get("on_hand_milli"), "on_hand_milli"),
-                "cost_fen": None if cost is None else _int(cost, "cost_fen"),
+                "tax_rate_bp": integer(r.get("tax_rate_bp"), "tax_rate_bp"),
+                "on_hand_milli": integer(r.get("on_hand_milli"), "on_hand_milli"),
+                "cost_fen": None if cost is None else integer(cost, "cost_fen"),
                 "on_order_milli": on_order,
                 "min_milli": mn,
                 "max_milli": mx,
@@ -198,9 +192,9 @@ def _lines(conn: Connection, insert: Insert, store_id: str, ch: Any) -> None:
             "sku": str(r["sku"])[:40],
             "name": str(r.get("name", ""))[:120],
             "category": str(r.get("category", ""))[:60],
-            "counted_milli": _int(r.get("counted_milli"), "counted_milli"),
-            "expected_milli": _int(r.get("expected_milli"), "expected_milli"),
-            "unit_cost_fen": _int(r.get("unit_cost_fen"), "unit_cost_fen"),
+            "counted_milli": integer(r.get("counted_milli"), "counted_milli"),
+            "expected_milli": integer(r.get("expected_milli"), "expected_milli"),
+            "unit_cost_fen": integer(r.get("unit_cost_fen"), "unit_cost_fen"),
         }
         for r in _records(p, "lines")
     ]

@@ -275,7 +275,7 @@ def _category(conn: Connection, scope: HqScope, opt: Options) -> list[Table]:
 
 
 def _stock(conn: Connection, scope: HqScope, opt: Options) -> list[Table]:
-    return stock_reports.stock_value(conn, scope, opt.limit)
+    return stock_reports.stock_value(conn, scope)
 
 
 def _variance(conn: Connection, scope: HqScope, opt: Options) -> list[Table]:

@@ -98,11 +98,10 @@ def paid_by_rate(conn: Connection, scope: HqScope) -> dict[tuple[str, str], list
     ):
         acc[(store, day, int(rate))] += int(paid)
     sh = rounding_shares(scope)
-    rate = func.coalesce(M.tax_rate_bp, 0)
     for store, day, r, share in conn.execute(
-        select(sh.c.store_id, sh.c.business_day, rate, func.sum(sh.c.share))
+        select(sh.c.store_id, sh.c.business_day, _RATE, func.sum(sh.c.share))
         .select_from(sh.outerjoin(md_products, M.sku == sh.c.sku))
-        .group_by(sh.c.store_id, sh.c.business_day, rate)
+        .group_by(sh.c.store_id, sh.c.business_day, _RATE)
     ):
         acc[(store, day, int(r))] += int(share)
     out: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
@@ -133,11 +132,10 @@ def category_facts(conn: Connection, scope: HqScope) -> list[CategoryFact]:
     for store, cat, rate, units, paid, cost, refund, sold in rows:
         acc[(store, cat, int(rate))] = [int(units), int(paid), int(cost), int(refund), int(sold)]
     sh = rounding_shares(scope)
-    cat_, rate_ = func.coalesce(M.category, UNKNOWN), func.coalesce(M.tax_rate_bp, 0)
     for store, cat, rate, share in conn.execute(
-        select(sh.c.store_id, cat_, rate_, func.sum(sh.c.share))
+        select(sh.c.store_id, _CATEGORY, _RATE, func.sum(sh.c.share))
         .select_from(sh.outerjoin(md_products, M.sku == sh.c.sku))
-        .group_by(sh.c.store_id, cat_, rate_)
+        .group_by(sh.c.store_id, _CATEGORY, _RATE)
     ):
         acc.setdefault((store, cat, int(rate)), [0, 0, 0, 0, 1])[1] += int(share)
     # As the store does: a category's refunds go on its first row with sales only

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, case, func, select
 
 from hq_link.hq.projectors.stock import stock_heads, stock_snapshots, stocktake_lines, stocktakes
+from hq_link.hq.reports.facts import _in_scope
 from hq_link.hq.reports.line_facts import sold_by_store
 from hq_link.hq.reports.scope import HqScope
 from store_server.domain.money import MILLI, div_round_half_up
@@ -211,7 +212,6 @@ class Stocktake:
 
 def variance_lines(conn: Connection, scope: HqScope) -> list[VarianceLine]:
     """Every line of the stocktakes the scope's stores posted in its range."""
-    first, last = scope.day_range
     rows = conn.execute(
         select(
             V.store_id,
@@ -224,7 +224,7 @@ def variance_lines(conn: Connection, scope: HqScope) -> list[VarianceLine]:
             V.unit_cost_fen,
         )
         .join(stocktakes, (T.store_id == V.store_id) & (T.session_id == V.session_id))
-        .where(T.business_day >= first, T.business_day <= last, *_stores(T.store_id, scope))
+        .where(*_in_scope(T, scope))
     ).all()
     return [
         VarianceLine(s, sid, sku, n, c, int(q), int(e), int(q) - int(e), cost_of(q - e, int(u)))
@@ -233,7 +233,6 @@ def variance_lines(conn: Connection, scope: HqScope) -> list[VarianceLine]:
 
 
 def stocktake_list(conn: Connection, scope: HqScope, lines: list[VarianceLine]) -> list[Stocktake]:
-    first, last = scope.day_range
     acc: dict[tuple[str, str], list[int]] = {}
     for ln in lines:
         a = acc.setdefault((ln.store_id, ln.session_id), [0, 0, 0, 0])
@@ -245,7 +244,7 @@ def stocktake_list(conn: Connection, scope: HqScope, lines: list[VarianceLine]) 
         Stocktake(s, sid, name, day, *acc.get((s, sid), [0, 0, 0, 0]))
         for s, sid, name, day in conn.execute(
             select(T.store_id, T.session_id, T.name, T.business_day)
-            .where(T.business_day >= first, T.business_day <= last, *_stores(T.store_id, scope))
+            .where(*_in_scope(T, scope))
             .order_by(T.store_id, T.business_day, T.session_id)
         )
     ]

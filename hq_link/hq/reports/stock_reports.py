@@ -60,7 +60,7 @@ def _per_store(heads: Sequence[stock_facts.AsOf], facts: Sequence) -> list[Store
     ]
 
 
-def stock_value(conn: Connection, scope: HqScope, limit: int) -> list[Table]:
+def stock_value(conn: Connection, scope: HqScope) -> list[Table]:
     heads = stock_facts.as_of(conn, scope)
     facts = stock_facts.stock_facts(conn, scope)
     as_of = stock_facts.title_as_of(heads)
