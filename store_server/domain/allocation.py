@@ -9,6 +9,7 @@ exactly to a full one.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import sub
 
 from store_server.domain.money import div_round_half_up
 
@@ -48,6 +49,8 @@ def allocate_capped(total: int, caps: Sequence[int]) -> list[int]:
 
 def fit_caps(parts: list[int], caps: Sequence[int]) -> list[int]:
     """Clip each part to its cap and give what was clipped to the first parts with room."""
+    if not parts or max(map(sub, parts, caps)) <= 0:
+        return parts  # nothing over its cap, the common case: checked in C
     excess = 0
     for i, cap in enumerate(caps):
         if parts[i] > cap:

@@ -165,7 +165,12 @@ def price_basket(
     """
     # Each line's own price as (base, adjustments, net) in fen: a PricedLine is
     # built once, after the promotions.
-    own = [_own_price(line, member) for line in lines]
+    if member is None:
+        kept = [_plain_line(line) for line in lines]
+        own = [k[1] for k in kept]
+    else:
+        kept = None
+        own = [_own_price(line, member) for line in lines]
     # Work in an order that does not depend on the scan order.
     order = sorted(range(len(lines)), key=lambda i: lines[i].line_id)
     near: dict[str, list[int]] | None = None
@@ -190,7 +195,9 @@ def price_basket(
             )
         )
     done = apply_prepared(
-        [_state(lines[i], own[i][2]) for i in order],
+        [_state(lines[i], own[i][2]) for i in order]
+        if kept is None
+        else [LineState(*kept[i][2], {}) for i in order],
         rules,
         store_id=store_id,
         at=at,
@@ -239,12 +246,17 @@ def _member_promotions(member: MemberContext | None) -> list[Promotion]:
 
 
 def _state(line: LineInput, net_fen: int) -> LineState:
+    return LineState(*_state_fields(line, net_fen), {})
+
+
+def _state_fields(line: LineInput, net_fen: int) -> tuple[str, int, str, int, int, bool, bool, int]:
+    """A line's LineState before any promotion, but its discounts."""
     promotable = not line.gift and line.override_unit_price_fen is None
     whole = line.quantity_milli % MILLI == 0 and not line.weighed and line.pack_factor == 1
     countable = promotable and whole and line.fixed_amount_fen is None
     units = line.quantity_milli // MILLI if countable else 0
     unit_price = net_fen // units if units else 0
-    return LineState(
+    return (
         line.line_id,
         line.product_id,
         line.category,
@@ -253,8 +265,29 @@ def _state(line: LineInput, net_fen: int) -> LineState:
         countable,
         promotable,
         units,
-        {},
     )
+
+
+# id(LineInput) -> (the line, its own price without a member, its state's
+# fields). A basket priced scan after scan hands in the same LineInput objects
+# (baskets keeps them), so each line's own part is worked out once. The entry
+# holds the line, so its id cannot be reused while it lives, and `is` proves
+# the entry is this line's. More lines than a store's open baskets hold; past
+# that the memo starts again.
+_PlainLine = tuple[LineInput, tuple[int, tuple[Adjustment, ...], int], tuple]
+_PLAIN_LINES: dict[int, _PlainLine] = {}
+_PLAIN_LINES_MAX = 10_000
+
+
+def _plain_line(line: LineInput) -> _PlainLine:
+    found = _PLAIN_LINES.get(id(line))
+    if found is None or found[0] is not line:
+        own = _own_price(line, None)
+        found = (line, own, _state_fields(line, own[2]))
+        if len(_PLAIN_LINES) >= _PLAIN_LINES_MAX:
+            _PLAIN_LINES.clear()
+        _PLAIN_LINES[id(line)] = found
+    return found
 
 
 def _priced(

@@ -125,7 +125,8 @@ _INT64 = 1 << 64
 # object and is simply encoded again.
 _PRODUCT_HALVES: dict[int, tuple[StoredLine, bytes]] = {}
 _MONEY: dict[int, bytes] = {}  # fen -> a set Money field's value, length first
-_ADJUSTMENTS: dict[tuple[str, str, int], bytes] = {}  # (code, name, fen) -> its entry
+# id(Adjustment) -> (the adjustment, its entry); held as _PRODUCT_HALVES holds lines.
+_ADJUSTMENTS: dict[int, tuple[Adjustment, bytes]] = {}
 # Many times what the open baskets of a large store hold; at the limit a memo
 # is dropped whole (cheaper than tracking use, and rare).
 _MEMO_MAX = 50_000
@@ -147,21 +148,25 @@ def _line_entry(line: StoredLine, p: PricedLine) -> bytes:
     base = money(p.base_amount_fen) or _money(p.base_amount_fen)
     net = money(p.net_amount_fen) or _money(p.net_amount_fen)
     if p.adjustments:
-        adjustments = b"".join(
-            [
-                _ADJUSTMENTS.get((a.code, a.name, a.amount_fen)) or _adjustment(a)
-                for a in p.adjustments
-            ]
-        )
-        body = b"".join([product, _BASE_FIELD, base, adjustments, _NET_FIELD, net])
+        parts = [product, _BASE_FIELD, base]
+        kept = _ADJUSTMENTS.get
+        for a in p.adjustments:
+            found = kept(id(a))
+            parts.append(found[1] if found is not None and found[0] is a else _adjustment(a))
+        parts.append(_NET_FIELD)
+        parts.append(net)
+        body = b"".join(parts)
     else:
         body = b"".join([product, _BASE_FIELD, base, _NET_FIELD, net])
     size = len(body)
     if size < 0x80:
-        return bytes((_LINES_FIELD, size)) + body
+        return _LINE_HEADS[size] + body
     if size < 0x4000:
         return bytes((_LINES_FIELD, (size & 0x7F) | 0x80, size >> 7)) + body
     return bytes((_LINES_FIELD,)) + _varint(size) + body
+
+
+_LINE_HEADS = [bytes((_LINES_FIELD, n)) for n in range(0x80)]
 
 
 def _remember(memo: dict, key: object, value: object) -> None:
@@ -201,26 +206,55 @@ _NEGATIVE_TAIL = b"\xff" * 6 + b"\x01"
 
 
 def _money(fen: int) -> bytes:
-    """A Money message, length first, as the value of a field that is set."""
-    if fen:
+    """A Money message, length first, as the value of a field that is set.
+
+    Amounts within ±20,971.51 yuan are written here in one step: most of a
+    scan's amounts are new to the memo (a basket-wide discount moves every
+    line's share), so this runs dozens of times per scan.
+    """
+    if 0 < fen < 0x80:
+        encoded = bytes((2, 0x08, fen))
+    elif 0 < fen < 0x4000:
+        encoded = bytes((3, 0x08, (fen & 0x7F) | 0x80, fen >> 7))
+    elif 0 < fen < 0x200000:
+        encoded = bytes((4, 0x08, (fen & 0x7F) | 0x80, ((fen >> 7) & 0x7F) | 0x80, fen >> 14))
+    elif -0x200000 <= fen < 0:  # a discount: ten varint bytes, the last seven fixed
+        n = fen + _INT64
+        encoded = (
+            bytes(
+                (11, 0x08, (n & 0x7F) | 0x80, ((n >> 7) & 0x7F) | 0x80, ((n >> 14) & 0x7F) | 0x80)
+            )
+            + _NEGATIVE_TAIL
+        )
+    elif fen:
         value = _varint(fen)
         encoded = bytes((len(value) + 1, 0x08)) + value  # at most 11 bytes: one length byte
     else:
         encoded = b"\x00"  # present, and empty: fen is 0
-    _remember(_MONEY, fen, encoded)
+    if len(_MONEY) >= _MEMO_MAX:
+        _MONEY.clear()
+    _MONEY[fen] = encoded
     return encoded
 
 
 def _adjustment(a: Adjustment) -> bytes:
-    """One entry of BasketLine.adjustments."""
+    """One entry of BasketLine.adjustments, kept by the Adjustment object: pricing
+    shares one between equal promotion discounts (domain.pricing)."""
     head = _ADJUSTMENT_HEADS.get((a.code, a.name))
     if head is None:
         head = _text(b"\x0a", a.code) + _text(b"\x12", a.name) + b"\x1a"
         _remember(_ADJUSTMENT_HEADS, (a.code, a.name), head)
-    inner = head + (_MONEY.get(a.amount_fen) or _money(a.amount_fen))
-    encoded = _ADJUSTMENT_FIELD + _varint(len(inner)) + inner
-    _remember(_ADJUSTMENTS, (a.code, a.name, a.amount_fen), encoded)
+    amount = _MONEY.get(a.amount_fen) or _money(a.amount_fen)
+    size = len(head) + len(amount)
+    if size < 0x80:
+        encoded = b"".join((_ADJUSTMENT_HEADS_BY_SIZE[size], head, amount))
+    else:
+        encoded = b"".join((_ADJUSTMENT_FIELD, _varint(size), head, amount))
+    _remember(_ADJUSTMENTS, id(a), (a, encoded))
     return encoded
+
+
+_ADJUSTMENT_HEADS_BY_SIZE = [_ADJUSTMENT_FIELD + bytes((n,)) for n in range(0x80)]
 
 
 # (code, name) -> an adjustment's code and name fields and its amount's tag.

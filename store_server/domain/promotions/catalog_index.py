@@ -12,6 +12,10 @@ from collections.abc import Iterable, Sequence
 from store_server.domain.promotions.engine import Prepared
 from store_server.domain.promotions.model import Bundle, BuyGet, Promotion, Scope
 
+# (product id, category) pairs whose promotions a set keeps: more than the
+# products a large store sells in a week; past it the memo starts again.
+_HITS_MAX = 20_000
+
 
 class PromotionSet:
     def __init__(self, promotions: Sequence[Promotion]) -> None:
@@ -24,6 +28,7 @@ class PromotionSet:
         self._by_product: dict[int, list[int]] = {}
         self._by_category: dict[str, list[int]] = {}
         self._everywhere: list[int] = []
+        self._hits: dict[tuple[int, str], tuple[int, ...]] = {}
         for index, promo in enumerate(self.promotions):
             scopes = [promo.scope]
             if isinstance(promo.rule, BuyGet) and promo.rule.get_scope is not None:
@@ -38,6 +43,18 @@ class PromotionSet:
                     self._by_product.setdefault(pid, []).append(index)
                 for category in scope.categories:
                     self._by_category.setdefault(category, []).append(index)
+
+    def _line_hits(self, line: tuple[int, str]) -> tuple[int, ...]:
+        """The promotions naming this (product id, category) by product or category,
+        each once, kept: the same products are scanned again and again."""
+        product_id, category = line
+        hits = tuple(
+            sorted({*self._by_product.get(product_id, ()), *self._by_category.get(category, ())})
+        )
+        if len(self._hits) >= _HITS_MAX:
+            self._hits.clear()  # rare: dropping all is cheaper than tracking use
+        self._hits[line] = hits
+        return hits
 
     def __len__(self) -> int:
         return len(self.promotions)
@@ -61,16 +78,17 @@ class PromotionSet:
         finds each promotion's lines itself).
         """
         near: dict[int, list[int]] = {}
-        by_product, by_category = self._by_product, self._by_category
-        for position, (product_id, category) in enumerate(lines):
-            for hit in (by_product.get(product_id), by_category.get(category)):
-                if hit:
-                    for index in hit:
-                        found = near.get(index)
-                        if found is None:
-                            near[index] = [position]
-                        elif found[-1] != position:  # named by product and by category
-                            found.append(position)
+        hits_of = self._hits.get
+        for position, line in enumerate(lines):
+            hits = hits_of(line)
+            if hits is None:
+                hits = self._line_hits(line)
+            for index in hits:
+                found = near.get(index)
+                if found is None:
+                    near[index] = [position]
+                else:
+                    found.append(position)
         prepared = self.prepared
         if self._everywhere:
             every = list(range(len(lines)))

@@ -147,7 +147,11 @@ def apply_prepared(
 
     `near`, if given, holds by promotion id the indexes of the lines each
     promotion's scopes name (ascending); promotions missing from it are looked up.
+    A promotion naming no line of the basket takes no part, not even in its
+    group's place in the order: the answer is the same whether or not an
+    index (PromotionSet) left it out beforehand.
     """
+    lines = _LineMap(states, near)
     groups: dict[str, list[Prepared]] = {}
     for prep in promotions:
         # Promotion.eligible, with what does not change read once.
@@ -155,7 +159,7 @@ def apply_prepared(
             continue
         if prep.stores and store_id not in prep.stores:
             continue
-        if prep.always or prep.schedule.active(at):
+        if (prep.always or prep.schedule.active(at)) and lines.named(prep):
             found = groups.get(prep.group_key)
             if found is None:
                 groups[prep.group_key] = [prep]
@@ -169,12 +173,14 @@ def apply_prepared(
             first = min(p.phase for p in preps)
             keyed.append(((first, -max(p.priority for p in preps), key), preps))
     keyed.sort(key=_first)  # group keys are unique: the lists are never compared
-    lines = _LineMap(states, near)
     for _, preps in keyed:
         candidates = []
         touched = []
+        # Nothing changes the lines while a group's candidates are found, so
+        # promotions naming the same lines (store-wide ones) share one list.
+        live: dict[int, list[int]] = {}
         for prep in preps:
-            found = lines.of(prep, states)
+            found = lines.of(prep, states, live)
             if found:
                 candidates.append(prep)
                 touched.append(found)
@@ -182,11 +188,11 @@ def apply_prepared(
             continue
         if len(candidates) == 1:
             prep = candidates[0]
-            if not prep.promo.group:
-                # A promotion that stacks: nothing to choose, apply it in place.
+            if not prep.promo.group or prep.phase > 0:
+                # Nothing to choose: a promotion that stacks, or a percentage or
+                # basket rule alone in its group (it applies exactly when it
+                # saves: one that saves nothing changes no line). Apply it in place.
                 prep.apply(prep.promo, states, touched[0])
-            elif prep.phase > 0:
-                _best_independent(states, candidates, touched)
             else:
                 states = _best_one(states, prep, touched[0])
         elif all(p.phase > 0 for p in candidates):
@@ -216,10 +222,17 @@ def _best_independent(
     ordered = sorted(
         zip(candidates, touched, strict=True), key=lambda c: (-c[0].priority, c[0].promo_id)
     )
+    # Candidates on the same lines (apply_prepared shares their list) share
+    # the spend and the set: a store's several 满减 tiers all name every line.
+    spends: dict[int, int] = {}
+    sets: dict[int, frozenset[int]] = {}
     for prep, near in ordered:
-        gain = _direct_gain(prep.promo, states, near)
+        gain = _direct_gain(prep.promo, states, near, spends)
         if gain > 0:
-            items.append((gain, frozenset(near), prep, near))
+            near_set = sets.get(id(near))
+            if near_set is None:
+                near_set = sets[id(near)] = frozenset(near)
+            items.append((gain, near_set, prep, near))
     if not items:
         return
     if len(items) == 1:
@@ -253,18 +266,24 @@ def _best_independent(
         prep.apply(prep.promo, states, near)
 
 
-def _direct_gain(promo: Promotion, states: list[LineState], near: Sequence[int]) -> int:
+def _direct_gain(
+    promo: Promotion, states: list[LineState], near: Sequence[int], spends: dict[int, int]
+) -> int:
     """What a percentage or basket rule would save on these lines, without applying it.
 
     `near` are the rule's lines as _LineMap.of finds them: in its scope,
     promotable, with something left to pay, so every one of them counts.
+    `spends` keeps what those lines cost by id(near), for rules sharing them.
     """
     rule = promo.rule
-    eligible = [states[i].net_fen for i in near]
     if isinstance(rule, PercentOff):
         bp = rule.percent_bp
-        return sum(min(_half_up(net * bp, 10_000), net) for net in eligible)
-    spend = sum(eligible)
+        return sum(
+            [min(_half_up(net * bp, 10_000), net) for net in [states[i].net_fen for i in near]]
+        )
+    spend = spends.get(id(near))
+    if spend is None:
+        spend = spends[id(near)] = sum([states[i].net_fen for i in near])
     if isinstance(rule, Threshold):
         times = spend // rule.threshold_fen
         return min((times if rule.repeatable else min(times, 1)) * rule.discount_fen, spend)
@@ -288,19 +307,33 @@ class _LineMap:
     def __init__(self, states: list[LineState], near: dict[str, list[int]] | None) -> None:
         self.states = states
         self.count = len(states)
-        self._cache: dict[str, list[int]] = {}
+        self._cache: dict[int, list[int]] = {}  # by id(prep): promotion ids may repeat
         self._given = near or {}
         self.by_product: dict[int, list[int]] | None = None
         self.by_category: dict[str, list[int]] = {}
 
-    def of(self, prep: Prepared, states: list[LineState]) -> list[int]:
-        """Indexes of the lines a promotion could change (promotable, not yet free)."""
+    def of(self, prep: Prepared, states: list[LineState], live: dict[int, list[int]]) -> list[int]:
+        """Indexes of the lines a promotion could change (promotable, not yet free).
+
+        `live` keeps the answers by id of the scope's line list while the lines
+        do not change; the lists it returns are shared, so no one writes to them.
+        """
+        found = self.named(prep)
+        out = live.get(id(found))
+        if out is None:
+            out = live[id(found)] = [
+                i for i in found if states[i].promotable and states[i].net_fen > 0
+            ]
+        return out
+
+    def named(self, prep: Prepared) -> list[int]:
+        """The lines a promotion's scopes name, whatever their state."""
         found = self._given.get(prep.promo_id)
         if found is None:
-            found = self._cache.get(prep.promo_id)
+            found = self._cache.get(id(prep))
             if found is None:
                 found = self._near(prep)
-        return [i for i in found if states[i].promotable and states[i].net_fen > 0]
+        return found
 
     def _near(self, prep: Prepared) -> list[int]:
         """The lines a promotion's scopes name, whatever their state (computed once)."""
@@ -328,7 +361,7 @@ class _LineMap:
                 if hit:
                     indexes.update(hit)
             found = sorted(indexes)
-        self._cache[prep.promo_id] = found
+        self._cache[id(prep)] = found
         return found
 
 
@@ -403,6 +436,14 @@ def _best(
     """
     if len(candidates) <= EXHAUSTIVE_GROUP and sum(map(len, touched)) == len(set().union(*touched)):
         return _best_apart(states, candidates, touched)
+    return _tried(states, candidates, touched)
+
+
+def _tried(
+    states: list[LineState], candidates: list[Prepared], touched: list[list[int]]
+) -> list[LineState]:
+    """_best by trying the sets of _subsets one by one (every set, up to
+    EXHAUSTIVE_GROUP promotions): what each shortcut must choose the same as."""
     best, best_gain = states, 0
     for subset in _subsets(list(zip(candidates, touched, strict=True))):
         if len(subset) == 1:
@@ -414,17 +455,42 @@ def _best(
             trial[i] = states[i].copy()
         for prep, near in sorted(subset, key=lambda c: (c[0].phase, -c[0].priority, c[0].promo_id)):
             prep.apply(prep.promo, trial, near)
-        if len(subset) > 1:
-            ids = {prep.promo_id for prep, _ in subset}
-            if any(
-                len(ids & trial[i].discounts.keys() - states[i].discounts.keys()) > 1
-                for i in copied
-            ):
-                continue  # exclusive: no line may take two promotions of one group
+        if len(subset) > 1 and _shares_a_line(subset, states, trial):
+            continue  # exclusive: no line may take two promotions of one group
         gain = sum(states[i].net_fen - trial[i].net_fen for i in copied)
         if gain > best_gain:  # ties keep the earlier (smaller, higher-priority) set
             best, best_gain = trial, gain
     return best
+
+
+def _shares_a_line(
+    subset: tuple[tuple[Prepared, list[int]], ...],
+    states: list[LineState],
+    trial: list[LineState],
+) -> bool:
+    """Whether two promotions of a tried set apply to one line.
+
+    A percentage or basket rule applies to every line it reads (its spend
+    counts each one, even one whose share rounds to nothing), as
+    _best_independent counts it; an item rule to the lines whose units it
+    discounted.
+    """
+    claimed: set[int] = set()
+    for prep, near in subset:
+        if prep.phase > 0:
+            lines = near
+        else:
+            promo_id = prep.promo_id
+            lines = [
+                i
+                for i in near
+                if promo_id in trial[i].discounts and promo_id not in states[i].discounts
+            ]
+        for i in lines:
+            if i in claimed:
+                return True
+            claimed.add(i)
+    return False
 
 
 # -- units ---------------------------------------------------------------
@@ -564,15 +630,9 @@ def _basket(
     near: Sequence[int],
     discount_of: Callable[[int], int],
 ) -> None:
-    products, categories = promo.scope.product_ids, promo.scope.categories
-    everywhere = not products and not categories
-    lines = [
-        s
-        for s in map(states.__getitem__, near)
-        if s.promotable
-        and s.net_fen > 0
-        and (everywhere or s.product_id in products or s.category in categories)
-    ]
+    # `near` are the rule's promotable lines in its scope (_LineMap.of); a
+    # promotion tried before it in the same set may have left one nothing to pay.
+    lines = [s for s in map(states.__getitem__, near) if s.net_fen > 0]
     caps = [s.net_fen for s in lines]
     spend = sum(caps)
     discount = min(discount_of(spend), spend)
