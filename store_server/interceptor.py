@@ -159,14 +159,14 @@ class TillpointInterceptor(grpc.ServerInterceptor):
             return grpc.unary_unary_rpc_method_handler(
                 lambda req, ctx: self._unary(method, rule, inner, req, ctx),
                 request_deserializer=_tolerant(handler.request_deserializer),
-                response_serializer=handler.response_serializer,
+                response_serializer=_passing_encoded(handler.response_serializer),
             )
         if handler.unary_stream is not None:
             inner = handler.unary_stream
             return grpc.unary_stream_rpc_method_handler(
                 lambda req, ctx: self._stream(method, rule, inner, req, ctx),
                 request_deserializer=_tolerant(handler.request_deserializer),
-                response_serializer=handler.response_serializer,
+                response_serializer=_passing_encoded(handler.response_serializer),
             )
         if handler.stream_unary is not None:
             # Client-streaming (handheld count upload): admitted on its metadata
@@ -175,7 +175,7 @@ class TillpointInterceptor(grpc.ServerInterceptor):
             return grpc.stream_unary_rpc_method_handler(
                 lambda reqs, ctx: self._unary(method, rule, inner, _decoded(reqs), ctx),
                 request_deserializer=_tolerant(handler.request_deserializer),
-                response_serializer=handler.response_serializer,
+                response_serializer=_passing_encoded(handler.response_serializer),
             )
         # Bidirectional streams: none yet.
         raise NotImplementedError(f"{method}: bidirectional streams are not wired yet")
@@ -339,6 +339,18 @@ class _Denied(e.PermissionDenied):
             reason="MISSING_PERMISSION",
         )
         self.principal = principal
+
+
+def _passing_encoded(serializer: Callable[[Any], bytes] | None) -> Callable[[Any], bytes] | None:
+    """The method's serializer, but a reply a servicer already encoded (bytes,
+    as sales_convert.basket_reply gives) is sent as it is."""
+    if serializer is None:
+        return None
+
+    def serialize(response: Any) -> bytes:
+        return response if response.__class__ is bytes else serializer(response)
+
+    return serialize
 
 
 def _already_aborted(context: grpc.ServicerContext) -> bool:

@@ -60,15 +60,26 @@ def payments(items: list[sales_pb2.Payment]) -> list[PaymentInput]:
 
 
 def basket(view: BasketView) -> sales_pb2.Basket:
-    """The basket as the till shows it. Sent after every scan, with every line:
-    the lines are put together as encoded bytes from parts kept between scans
-    (_line_entry) and parsed in one go, in C; building them field by field
-    through protobuf's Python API was half of a scan's own time."""
+    """The basket as the till shows it (basket_bytes, parsed)."""
+    return sales_pb2.Basket.FromString(basket_bytes(view))
+
+
+def basket_reply(view: BasketView) -> bytes:
+    """The basket as a reply, already encoded: the interceptor sends a servicer's
+    bytes as they are (interceptor._passing_encoded)."""
+    return basket_bytes(view)
+
+
+def basket_bytes(view: BasketView) -> bytes:
+    """The basket's wire form. Sent after every scan, with every line: the
+    lines are put together as encoded bytes from parts kept between scans
+    (_line_entry), after the basket's own fields, which protobuf encodes;
+    building the lines field by field through protobuf's Python API was half
+    of a scan's own time. A field's place in the bytes does not matter to a
+    parser, so the lines may follow fields numbered after them."""
     b = view.basket
     priced = view.priced
-    out = sales_pb2.Basket.FromString(
-        b"".join([_line_entry(line, p) for line, p in zip(b.lines, priced.lines, strict=True)])
-    )
+    out = sales_pb2.Basket()
     out.basket_id = b.basket_id
     out.status = _STATUS.get(b.status, 0)
     out.totalled = b.totalled
@@ -90,7 +101,12 @@ def basket(view: BasketView) -> sales_pb2.Basket:
         out.coupon_ids.extend(cid for cid, _ in b.coupons)
     if b.held_at is not None:
         _stamp(out.held_at, b.held_at)
-    return out
+    return b"".join(
+        [
+            out.SerializeToString(),
+            *[_line_entry(line, p) for line, p in zip(b.lines, priced.lines, strict=True)],
+        ]
+    )
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
