@@ -25,6 +25,7 @@ from store_server.db.unit_of_work import Actor, UnitOfWork, unit_of_work
 from store_server.domain import catalog as catalog_rules
 from store_server.domain.barcodes import (
     ValueKind,
+    is_gtin,
     normalize_code,
     parse_scale_label,
     validate_gtin,
@@ -32,7 +33,7 @@ from store_server.domain.barcodes import (
 from store_server.domain.errors import FailedPrecondition, InvalidArgument, NotFound
 from store_server.domain.ids import check_uuid
 from store_server.domain.money import MILLI, check_fen
-from store_server.domain.pricing import LineInput, PricedBasket, price_basket
+from store_server.domain.pricing import LineInput, MemberContext, PricedBasket, price_basket
 from store_server.domain.promotions.catalog_index import PromotionSet
 from store_server.domain.tender import rounding_adjustment
 from store_server.members import coupons as member_coupons
@@ -73,27 +74,12 @@ def line_input(line: StoredLine) -> LineInput:
     )
 
 
-def line_inputs(lines: tuple[StoredLine, ...]) -> list[LineInput]:
-    return [line_input(line) for line in lines]
-
-
 # id(StoredLine) -> (the line, its LineInput). A basket kept in memory keeps
 # its line objects from scan to scan, so a scan converts only its new line
 # (a frozen 12-field dataclass costs ~5 µs to build; 30 of them per scan
 # were a tenth of the scan). The entry holds the line, so the id cannot be
 # reused while it lives, and `is` proves the entry is this line's.
 _INPUT_MEMO_MAX = 50_000
-
-
-def gtin_check_digit_right(code: str) -> bool:
-    """validate_gtin's check digit test for an EAN-8, UPC-A or EAN-13 (ASCII digits).
-
-    The same sum as stdnum's (weights 3, 1, 3, ... from the right), in a few
-    C-level steps: it runs on every scan, and stdnum's took a few percent of one.
-    """
-    body = code[-2::-1]  # without the check digit, rightmost first
-    total = 3 * sum(map(int, body[0::2])) + sum(map(int, body[1::2]))
-    return (10 - total) % 10 == int(code[-1])
 
 
 class _InputMemo:
@@ -114,6 +100,7 @@ class _InputMemo:
 
 
 _LAST_PRICED_MAX = 1_000
+_NO_PROMOTIONS = PromotionSet(())  # a store server without a promotion book (tests)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +109,7 @@ class LastPricing:
     as priced at `at` with `promotions`, without a member."""
 
     basket: StoredBasket
-    promotions: PromotionSet | tuple[()]
+    promotions: PromotionSet
     at: datetime
     priced: PricedBasket
 
@@ -173,19 +160,30 @@ class Baskets:
             member, brief = self._members.for_basket(stored.member_id, stored.coupons, conn=conn)
         at = self._clock.now()
         promotions = self.promotion_set()
-        priced = price_basket(
-            self._line_inputs(stored.lines),
-            member=member,
-            store_id=self._cfg.store_id,
-            at=at,
-            promotions=promotions,
-        )
+        priced = self.price(stored, member=member, at=at, promotions=promotions)
         if member is None:
             self._remember_pricing(LastPricing(stored, promotions, at, priced))
         cash_total = priced.total_fen + rounding_adjustment(
             priced.total_fen, self._cfg.cash_rounding
         )
         return BasketView(stored, priced, brief, cash_total)
+
+    def price(
+        self,
+        stored: StoredBasket,
+        *,
+        member: MemberContext | None,
+        at: datetime,
+        promotions: PromotionSet,
+    ) -> PricedBasket:
+        """The basket's lines priced (each line's LineInput kept between scans)."""
+        return price_basket(
+            self._line_inputs(stored.lines),
+            member=member,
+            store_id=self._cfg.store_id,
+            at=at,
+            promotions=promotions,
+        )
 
     def get(self, who: Principal, basket_id: str) -> BasketView:
         with self._db.read() as conn:
@@ -441,13 +439,11 @@ class Baskets:
         fill the memory copy: a reader's snapshot could be older than a write
         that lands while it reads.
         """
-        with self._cache_lock:
-            # The memory copy is keyed by canonical ids: a hit proves the id's form.
-            basket = self._cache.get(basket_id)
+        # The memory copy is keyed by canonical ids: a hit proves the id's form.
+        basket = self.cached(basket_id)
         if basket is None:
             basket_id = check_uuid(basket_id, "basket_id")
-            with self._cache_lock:
-                basket = self._cache.get(basket_id)
+            basket = self.cached(basket_id)
         if basket is None:
             basket = basket_repo.load(conn, basket_id)
             if writing and basket is not None and basket.status in ("open", "held"):
@@ -483,9 +479,9 @@ class Baskets:
 
     # -- for the commit (store_server.checkout) --------------------------------
 
-    def promotion_set(self) -> PromotionSet | tuple[()]:
+    def promotion_set(self) -> PromotionSet:
         """The promotions pricing uses now."""
-        return self._promotions.current() if self._promotions else ()
+        return self._promotions.current() if self._promotions else _NO_PROMOTIONS
 
     def cached(self, basket_id: str) -> StoredBasket | None:
         """The in-memory copy of a basket, if there is one (no database read)."""
@@ -552,8 +548,8 @@ class Baskets:
                 raise NotFound(f"no product with PLU {code}", reason="UNKNOWN_PLU")
             return self._plain(product, code, quantity_milli)
         if code:
-            if code.isdigit() and len(code) in (8, 12, 13) and not gtin_check_digit_right(code):
-                validate_gtin(code)  # raises, with the reason
+            if is_gtin(code):
+                validate_gtin(code)
             found = catalog_repo.scan_barcode(conn, store, code)
             if found is None:
                 raise NotFound(f"unknown barcode {code}", reason="UNKNOWN_BARCODE")

@@ -25,7 +25,7 @@ from datetime import date, datetime
 from sqlalchemy import Connection, select
 
 from store_server.auth import Principal
-from store_server.baskets import Baskets, line_inputs
+from store_server.baskets import Baskets
 from store_server.clock import Clock
 from store_server.config import Config
 from store_server.db import fast, shift_repo, stock_repo
@@ -38,7 +38,7 @@ from store_server.domain.allocation import allocate
 from store_server.domain.business_day import receipt_number
 from store_server.domain.errors import DomainError, FailedPrecondition, NotFound
 from store_server.domain.ids import check_uuid
-from store_server.domain.pricing import PricedBasket, price_basket
+from store_server.domain.pricing import PricedBasket
 from store_server.domain.promotions.catalog_index import PromotionSet
 from store_server.domain.receipt import (
     Receipt,
@@ -47,7 +47,6 @@ from store_server.domain.receipt import (
     ReceiptPayment,
     json_string,
 )
-from store_server.domain.schedule_edges import ScheduleEdges
 from store_server.domain.tender import (
     MEMBER_TENDERS,
     TENDER_NAMES,
@@ -128,7 +127,7 @@ class _Draft:
     writes as SQLite stores them, and what it was worked out from."""
 
     basket: StoredBasket  # the very version priced (identity is the version)
-    promotions: PromotionSet | tuple[()]
+    promotions: PromotionSet
     day: str
     priced: PricedBasket
     tender: TenderResult
@@ -161,8 +160,6 @@ class Checkout:
         self._clock = clock
         self._baskets = baskets
         self._shifts = shifts
-        # The schedule edges of the promotion set last seen (see _priced_without_member).
-        self._edges: tuple[PromotionSet | tuple[()], ScheduleEdges] | None = None
 
     def commit(
         self, who: Principal, sale_id: str, basket_id: str, payments: list[PaymentInput]
@@ -219,7 +216,7 @@ class Checkout:
             return None
 
     def _priced_without_member(
-        self, basket: StoredBasket, promotions: PromotionSet | tuple[()], now: datetime
+        self, basket: StoredBasket, promotions: PromotionSet, now: datetime
     ) -> PricedBasket:
         """The basket priced at `now`: the last scan's pricing when it provably holds.
 
@@ -230,30 +227,17 @@ class Checkout:
         if (
             last is not None
             and last.promotions is promotions
-            and self._edges_of(promotions).unchanged(last.at, now)
+            and promotions.edges.unchanged(last.at, now)
         ):
             return last.priced
-        return price_basket(
-            line_inputs(basket.lines),
-            member=None,
-            store_id=self._cfg.store_id,
-            at=now,
-            promotions=promotions,
-        )
-
-    def _edges_of(self, promotions: PromotionSet | tuple[()]) -> ScheduleEdges:
-        found = self._edges
-        if found is None or found[0] is not promotions:
-            schedules = (p.schedule for p in getattr(promotions, "promotions", promotions))
-            found = self._edges = (promotions, ScheduleEdges(schedules))
-        return found[1]
+        return self._baskets.price(basket, member=None, at=now, promotions=promotions)
 
     def _draft(
         self,
         who: Principal,
         sale_id: str,
         basket: StoredBasket,
-        promotions: PromotionSet | tuple[()],
+        promotions: PromotionSet,
         priced: PricedBasket,
         payments: list[PaymentInput],
         *,

@@ -74,9 +74,17 @@ def validate_gtin(code: str, *, field: str = "code") -> str:
     """Return the code if its check digit is right; raise InvalidArgument otherwise."""
     if not is_gtin(code):
         raise InvalidArgument(field, f"{code!r} is not an EAN-13, EAN-8 or UPC-A code")
-    if not ean.is_valid(code):
+    if not (code.isascii() and gtin_check_digit_right(code)):
         raise InvalidArgument(field, f"bad check digit in {code}", reason="BAD_CHECK_DIGIT")
     return code
+
+
+def gtin_check_digit_right(code: str) -> bool:
+    """stdnum's ean.is_valid for 8, 12 or 13 ASCII digits: the same sum (weights
+    3, 1, 3, ... from the right) in a few C-level steps, as every scan checks one."""
+    body = code[-2::-1]  # without the check digit, rightmost first
+    total = 3 * sum(map(int, body[0::2])) + sum(map(int, body[1::2]))
+    return (10 - total) % 10 == int(code[-1])
 
 
 def normalize_code(code: str, *, field: str = "code") -> str:

@@ -10,9 +10,10 @@ from hypothesis import strategies as st
 from stdnum import ean
 
 from store_server import baskets
-from store_server.baskets import _InputMemo, gtin_check_digit_right, line_input
+from store_server.baskets import _InputMemo, line_input
 from store_server.db.basket_repo import StoredLine
 from store_server.domain import pricing
+from store_server.domain.barcodes import gtin_check_digit_right
 from store_server.domain.pricing import Adjustment, LineInput, PricedLine
 
 

@@ -8,9 +8,11 @@ promotion against every line.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import cached_property
 
 from store_server.domain.promotions.engine import Prepared
 from store_server.domain.promotions.model import Bundle, BuyGet, Promotion, Scope
+from store_server.domain.schedule_edges import ScheduleEdges
 
 # (product id, category) pairs whose promotions a set keeps: more than the
 # products a large store sells in a week; past it the memo starts again.
@@ -55,6 +57,12 @@ class PromotionSet:
             self._hits.clear()  # rare: dropping all is cheaper than tracking use
         self._hits[line] = hits
         return hits
+
+    @cached_property
+    def edges(self) -> ScheduleEdges:
+        """When any of these promotions turns on or off (a commit asks whether the
+        last scan's pricing still holds: store_server.checkout)."""
+        return ScheduleEdges(promo.schedule for promo in self.promotions)
 
     def __len__(self) -> int:
         return len(self.promotions)
