@@ -140,18 +140,12 @@ def test_member_coupon_applied_and_taken_off_on_the_tender_screen(
     members = MemberDesk(service)
     member = members.register("13700137000", name="王五")
     sup = supervisor_desk(store, service)
-    sup.call(
-        "IssueCoupon",
-        members_pb2.IssueCouponRequest(
-            coupon_id="CP-1",
-            member_id=member.member_id,
-            campaign="双十一",
-            definition='{"name": "满20减5", "rule": {"type": "coupon", "amount_fen": 500,'
-            ' "min_spend_fen": 2000}}',
-            valid_from="2026-11-01",
-            valid_until="2026-11-30",
-        ),
-        sup.md,
+    sup.issue_coupon(
+        "CP-1",
+        member.member_id,
+        '{"name": "满20减5", "rule": {"type": "coupon", "amount_fen": 500, "min_spend_fen": 2000}}',
+        valid_from="2026-11-01",
+        valid_until="2026-11-30",
     )
     key_in(till, cf.COKE_CASE)
     till.action("total")
@@ -239,16 +233,8 @@ def sell_count_card(store: RunningStore, phone: str, code: str, uses: int) -> st
     product_id = service.scan(code).lines[0].product_id
     service.call("ClearBasket", sales_pb2.BasketRef(basket_id=service.basket_id))
     card_id = new_id()
-    supervisor_desk(store, service).call(
-        "SellCountCard",
-        members_pb2.SellCountCardRequest(
-            card_id=card_id,
-            member=members_pb2.MemberCredential(member_id=member.member_id),
-            product_id=product_id,
-            uses=uses,
-            price=common_pb2.Money(fen=1_000),
-            payment=members_pb2.DepositPayment(kind="cash"),
-        ),
+    supervisor_desk(store, service).sell_count_card(
+        member.member_id, product_id, uses=uses, price_fen=1_000, card_id=card_id
     )
     return card_id
 

@@ -20,10 +20,10 @@ from tests.kivy_pos.scenario import run_till
 from tests.kivy_pos.test_cashier_flow import printed_slip
 from tests.kivy_pos.test_till_window import assert_not_blank
 from tests.support import catalog_fixture as cf
-from tests.support.members import MemberDesk, by_id, by_phone, supervisor_desk
+from tests.support.members import MemberDesk, by_phone, supervisor_desk
 from tests.support.server import RunningStore
 from tests.support.till import Till, cash, new_id
-from tillpoint.v1 import common_pb2, members_pb2, sales_pb2
+from tillpoint.v1 import members_pb2, sales_pb2
 
 pytestmark = pytest.mark.slow
 
@@ -44,33 +44,17 @@ def prepare(store: RunningStore) -> tuple[str, str]:
     assert earned >= 50, earned
     supervisor = supervisor_desk(store, desk_till)
     supervisor.top_up(member.member_id, 10_000)
-    supervisor.call(
-        "IssueCoupon",
-        members_pb2.IssueCouponRequest(
-            coupon_id="CP-TENDER",
-            member_id=member.member_id,
-            campaign="双十一",
-            definition='{"name": "满20减5", "rule": {"type": "coupon", "amount_fen": 500,'
-            ' "min_spend_fen": 2000}}',
-            valid_from="2026-11-01",
-            valid_until="2026-11-30",
-        ),
-        supervisor.md,
+    supervisor.issue_coupon(
+        "CP-TENDER",
+        member.member_id,
+        '{"name": "满20减5", "rule": {"type": "coupon", "amount_fen": 500, "min_spend_fen": 2000}}',
+        valid_from="2026-11-01",
+        valid_until="2026-11-30",
     )
     coke = desk_till.scan(cf.COKE_CAN).lines[0].product_id
     desk_till.call("ClearBasket", sales_pb2.BasketRef(basket_id=desk_till.basket_id))
     card_id = new_id()
-    supervisor.call(
-        "SellCountCard",
-        members_pb2.SellCountCardRequest(
-            card_id=card_id,
-            member=by_id(member.member_id),
-            product_id=coke,
-            uses=5,
-            price=common_pb2.Money(fen=1_200),
-            payment=members_pb2.DepositPayment(kind="cash"),
-        ),
-    )
+    supervisor.sell_count_card(member.member_id, coke, uses=5, price_fen=1_200, card_id=card_id)
     with unit_of_work(store.db, Actor.system("test"), store.clock.now()) as uow:
         set_currency(uow, "USD", "美元", "7.1234")
     return member.member_id, card_id

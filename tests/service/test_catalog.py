@@ -13,6 +13,7 @@ from store_server.db.models import LabelJob
 from store_server.domain.barcodes import DEFAULT_LAYOUTS, make_scale_label
 from tests.support import catalog_fixture as cf
 from tests.support.errors import error_detail, expect_code
+from tests.support.office import schedule_price
 from tests.support.server import DEADLINE, RunningStore
 from tillpoint.v1 import catalog_pb2, common_pb2
 
@@ -201,27 +202,6 @@ def stream(store: RunningStore, md: list, since: int = 0, chunk: int = 0):
     )
 
 
-def schedule(
-    store: RunningStore,
-    md: list,
-    sku: str,
-    retail: int,
-    effective=None,
-    change_id: str | None = None,
-) -> catalog_pb2.PriceChange:
-    product = store.catalog.GetProduct(
-        catalog_pb2.GetProductRequest(sku=sku), metadata=md, timeout=DEADLINE
-    )
-    req = catalog_pb2.SchedulePriceChangeRequest(
-        change_id=change_id or str(uuid.uuid4()),
-        product_id=product.product_id,
-        retail_price=common_pb2.Money(fen=retail),
-    )
-    if effective is not None:
-        req.effective_at.FromDatetime(effective)
-    return store.catalog.SchedulePriceChange(req, metadata=md, timeout=DEADLINE)
-
-
 def test_stream_whole_catalog_then_only_changes(store: RunningStore, md: list) -> None:
     chunks = stream(store, md, chunk=3)
     assert [len(c.products) for c in chunks] == [3, 3, 2, 0]
@@ -232,7 +212,7 @@ def test_stream_whole_catalog_then_only_changes(store: RunningStore, md: list) -
     assert revision > 0
     assert stream(store, md, since=revision)[-1].total_count == 0
     admin = store.login("1003", "3333", "office")
-    schedule(store, admin, "P2", 350)
+    schedule_price(store, admin, "P2", 350)
     changed = stream(store, md, since=revision)
     assert [p.sku for c in changed for p in c.products] == ["P2"]
     assert changed[0].products[0].retail_price.fen == 350
@@ -244,7 +224,7 @@ def test_scheduled_price_change_takes_effect_at_its_time_and_not_before(
 ) -> None:
     admin = store.login("1003", "3333", "office")
     at = store.clock.now() + timedelta(hours=2)
-    change = schedule(store, admin, "P1", 320, effective=at)
+    change = schedule_price(store, admin, "P1", 320, effective=at)
     assert not change.applied
     store.clock.set(at - timedelta(seconds=1))
     assert lookup(store, md, cf.COKE_CAN).amount.fen == 300
@@ -263,8 +243,8 @@ def test_scheduled_price_change_takes_effect_at_its_time_and_not_before(
 def test_schedule_is_idempotent_on_change_id(store: RunningStore) -> None:
     admin = store.login("1003", "3333", "office")
     change_id = str(uuid.uuid4())
-    first = schedule(store, admin, "P5", 480, change_id=change_id)
-    again = schedule(store, admin, "P5", 999, change_id=change_id)
+    first = schedule_price(store, admin, "P5", 480, change_id=change_id)
+    again = schedule_price(store, admin, "P5", 999, change_id=change_id)
     assert again == first
     with store.db.read() as conn:
         assert len(conn.execute(select(LabelJob)).all()) == 1
@@ -362,8 +342,8 @@ def test_search_sees_products_imported_while_the_server_runs(
 
 def test_label_jobs_list_and_complete(store: RunningStore, md: list) -> None:
     admin = store.login("1003", "3333", "office")
-    schedule(store, admin, "P2", 350)
-    schedule(store, admin, "P5", 480)
+    schedule_price(store, admin, "P2", 350)
+    schedule_price(store, admin, "P5", 480)
     expect_code(
         grpc.StatusCode.PERMISSION_DENIED,
         lambda: store.catalog.ListLabelJobs(

@@ -26,8 +26,8 @@ from store_server.domain.promotions.model import Schedule
 from store_server.domain.receipt import Receipt
 from store_server.domain.schedule_edges import ScheduleEdges
 from store_server.promotions import create as create_promotion
-from tests.service.test_promotions import create
 from tests.support import catalog_fixture as cf
+from tests.support import office
 from tests.support.members import MemberDesk, by_card
 from tests.support.server import DEADLINE, RunningStore
 from tests.support.till import Till, cash
@@ -54,7 +54,7 @@ def test_a_promotion_created_after_the_total_prices_the_commit(store: RunningSto
     till, total = totalled_chips(store)
     assert total == 750
     admin = store.login("1003", "3333", "office")
-    create(store, admin, {"promo_id": "late", "name": "全场九折", "rule": TEN_OFF})
+    office.create_promotion(store, admin, {"promo_id": "late", "name": "全场九折", "rule": TEN_OFF})
     sale = till.commit(cash(750))
     assert (sale.total.fen, sale.change.fen) == (675, 75)
     assert discounts(sale) == [("全场九折", -75)]
@@ -64,7 +64,7 @@ def test_a_promotion_ended_after_the_total_no_longer_prices_the_commit(
     store: RunningStore,
 ) -> None:
     admin = store.login("1003", "3333", "office")
-    create(store, admin, {"promo_id": "ends", "name": "全场九折", "rule": TEN_OFF})
+    office.create_promotion(store, admin, {"promo_id": "ends", "name": "全场九折", "rule": TEN_OFF})
     till, total = totalled_chips(store)
     assert total == 675
     promotions_pb2_grpc.PromotionServiceStub(store.channel).EndPromotion(
@@ -95,7 +95,7 @@ def test_a_time_of_day_promotion_starting_between_scan_and_commit_applies(
     # The store clock starts at 10:00 in Shanghai.
     admin = store.login("1003", "3333", "office")
     schedule = {"time_from": "10:05"}
-    create(
+    office.create_promotion(
         store,
         admin,
         {"promo_id": "am", "name": "十点零五后九折", "rule": TEN_OFF, "schedule": schedule},
@@ -113,7 +113,7 @@ def test_a_validity_window_ending_between_scan_and_commit_stops_pricing(
 ) -> None:
     admin = store.login("1003", "3333", "office")
     ends = (store.clock.now() + timedelta(seconds=30)).isoformat()
-    create(
+    office.create_promotion(
         store,
         admin,
         {
@@ -157,7 +157,9 @@ def test_the_stored_receipt_and_change_row_are_what_the_answer_says(
     """The commit encodes its receipt before it knows the receipt number and
     splices the number in: the rows must read exactly as if encoded at once."""
     admin = store.login("1003", "3333", "office")
-    create(store, admin, {"promo_id": "p", "name": '全场九折 "引号" \\ 测试', "rule": TEN_OFF})
+    office.create_promotion(
+        store, admin, {"promo_id": "p", "name": '全场九折 "引号" \\ 测试', "rule": TEN_OFF}
+    )
     till = Till(store)
     till.open_shift()
     till.new_basket()

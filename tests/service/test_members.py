@@ -465,17 +465,7 @@ def test_count_card_uses_on_sale_and_back_on_return(
     till.call("ClearBasket", sales_pb2.BasketRef(basket_id=till.basket_id))
     sup = supervisor_desk(store, till)
     card_id = new_id()
-    sold = sup.call(
-        "SellCountCard",
-        members_pb2.SellCountCardRequest(
-            card_id=card_id,
-            member=by_id(m.member_id),
-            product_id=coke,
-            uses=5,
-            price=common_pb2.Money(fen=1_000),
-            payment=members_pb2.DepositPayment(kind="cash"),
-        ),
-    )
+    sold = sup.sell_count_card(m.member_id, coke, uses=5, price_fen=1_000, card_id=card_id)
     assert [(c.remaining, c.total_uses) for c in sold.member.count_cards] == [(5, 5)]
     sale = sell(
         till, desk, [(cf.COKE_CAN, 2), (cf.SPRITE_CAN, 1)], count_card(card_id, 2), cash(300)
@@ -662,17 +652,8 @@ def test_campaign_coupon_with_scope_minimum_spend_and_validity(
     )
 
     def issue(coupon_id: str, until: str, md=None):
-        return desk.call(
-            "IssueCoupon",
-            members_pb2.IssueCouponRequest(
-                coupon_id=coupon_id,
-                member_id=m.member_id,
-                campaign="双十一",
-                definition=definition,
-                valid_from="2026-11-01",
-                valid_until=until,
-            ),
-            md,
+        return desk.issue_coupon(
+            coupon_id, m.member_id, definition, valid_from="2026-11-01", valid_until=until, md=md
         )
 
     expect_code(grpc.StatusCode.PERMISSION_DENIED, lambda: issue("C1", "2026-11-30"))
@@ -698,16 +679,13 @@ def test_campaign_coupon_with_scope_minimum_spend_and_validity(
     assert error_detail(err).reason == "COUPON_NOT_VALID"
     bad = expect_code(
         BAD,
-        lambda: desk.call(
-            "IssueCoupon",
-            members_pb2.IssueCouponRequest(
-                coupon_id="C2",
-                member_id=m.member_id,
-                campaign="x",
-                definition='{"name": "x", "rule": {"type": "percent_off", "percent_bp": 100}}',
-                valid_until="2026-12-01",
-            ),
-            sup.md,
+        lambda: desk.issue_coupon(
+            "C2",
+            m.member_id,
+            '{"name": "x", "rule": {"type": "percent_off", "percent_bp": 100}}',
+            valid_until="2026-12-01",
+            campaign="x",
+            md=sup.md,
         ),
     )
     assert error_detail(bad).field == "definition.rule"

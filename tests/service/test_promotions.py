@@ -11,6 +11,7 @@ from store_server.db.audit_log import iter_audit
 from store_server.db.promotion_models import PromotionRow
 from tests.support import catalog_fixture as cf
 from tests.support.errors import error_detail, expect_code
+from tests.support.office import create_promotion
 from tests.support.server import DEADLINE, RunningStore
 from tests.support.till import Till, cash, new_id
 from tillpoint.v1 import (
@@ -31,20 +32,12 @@ def product_id(store: RunningStore, md: list, sku: str) -> int:
     )
 
 
-def create(store: RunningStore, md: list, definition: dict) -> promotions_pb2.PromotionInfo:
-    return promotions_pb2_grpc.PromotionServiceStub(store.channel).CreatePromotion(
-        promotions_pb2.CreatePromotionRequest(definition_json=json.dumps(definition)),
-        metadata=md,
-        timeout=DEADLINE,
-    )
-
-
 def test_bundle_priced_explained_and_a_partial_return_refunds_what_was_paid(
     store: RunningStore,
 ) -> None:
     admin = store.login("1003", "3333", "office")
     coke, chips = product_id(store, admin, "P1"), product_id(store, admin, "P4")
-    info = create(
+    info = create_promotion(
         store,
         admin,
         {
@@ -88,12 +81,14 @@ def test_only_admins_manage_promotions_and_every_change_is_audited(store: Runnin
         "name": "第二件半价",
         "rule": {"type": "nth_percent", "nth": 2, "percent_bp": 5000},
     }
-    expect_code(grpc.StatusCode.PERMISSION_DENIED, lambda: create(store, cashier, definition))
+    expect_code(
+        grpc.StatusCode.PERMISSION_DENIED, lambda: create_promotion(store, cashier, definition)
+    )
     admin = store.login("1003", "3333", "office")
-    create(store, admin, definition)
-    assert create(store, admin, definition).promo_id == "p-half"  # a replay
+    create_promotion(store, admin, definition)
+    assert create_promotion(store, admin, definition).promo_id == "p-half"  # a replay
     other = {**definition, "name": "别的"}
-    expect_code(grpc.StatusCode.ALREADY_EXISTS, lambda: create(store, admin, other))
+    expect_code(grpc.StatusCode.ALREADY_EXISTS, lambda: create_promotion(store, admin, other))
     listed = stub.ListPromotions(
         promotions_pb2.ListPromotionsRequest(), metadata=admin, timeout=DEADLINE
     ).promotions
@@ -126,7 +121,7 @@ def test_only_admins_manage_promotions_and_every_change_is_audited(store: Runnin
 
 def test_an_ended_promotion_no_longer_prices(store: RunningStore) -> None:
     admin = store.login("1003", "3333", "office")
-    create(
+    create_promotion(
         store,
         admin,
         {

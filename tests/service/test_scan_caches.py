@@ -3,19 +3,15 @@ that moves a price shows in the very next answer, on lines scanned before it."""
 
 from __future__ import annotations
 
-import json
-import uuid
-
 import grpc
 
 from tests.support import catalog_fixture as cf
 from tests.support.errors import error_detail, expect_code
 from tests.support.members import MemberDesk, by_card
+from tests.support.office import create_promotion, schedule_price
 from tests.support.server import DEADLINE, RunningStore
 from tests.support.till import Till
 from tillpoint.v1 import (
-    catalog_pb2,
-    common_pb2,
     promotions_pb2,
     promotions_pb2_grpc,
     sales_pb2,
@@ -50,19 +46,15 @@ def test_promotions_members_quantities_and_prices_show_on_earlier_lines(
     ]
 
     # A promotion created between two scans prices the lines already there.
-    promotions.CreatePromotion(
-        promotions_pb2.CreatePromotionRequest(
-            definition_json=json.dumps(
-                {
-                    "promo_id": "drinks-10",
-                    "name": "饮料九折",
-                    "rule": {"type": "percent_off", "percent_bp": 1000},
-                    "scope": {"categories": ["饮料"]},
-                }
-            )
-        ),
-        metadata=admin,
-        timeout=DEADLINE,
+    create_promotion(
+        store,
+        admin,
+        {
+            "promo_id": "drinks-10",
+            "name": "饮料九折",
+            "rule": {"type": "percent_off", "percent_bp": 1000},
+            "scope": {"categories": ["饮料"]},
+        },
     )
     basket = till.scan(cf.SPRITE_CAN)
     assert lines(basket) == [
@@ -102,18 +94,7 @@ def test_promotions_members_quantities_and_prices_show_on_earlier_lines(
     assert [net for _, _, net, _ in lines(basket)] == [900, 750, 300, 750, 300]
 
     # A price change applied now: the next scan of the product takes the new price.
-    product = store.catalog.GetProduct(
-        catalog_pb2.GetProductRequest(sku="P2"), metadata=admin, timeout=DEADLINE
-    )
-    store.catalog.SchedulePriceChange(
-        catalog_pb2.SchedulePriceChangeRequest(
-            change_id=str(uuid.uuid4()),
-            product_id=product.product_id,
-            retail_price=common_pb2.Money(fen=350),
-        ),
-        metadata=admin,
-        timeout=DEADLINE,
-    )
+    schedule_price(store, admin, "P2", 350)
     basket = till.scan(cf.SPRITE_CAN)
     assert [(n, net) for n, _, net, _ in lines(basket)][-1] == ("雪碧 330ml", 350)
     # The answer to a scan is the basket as read back on its own.

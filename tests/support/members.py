@@ -84,6 +84,47 @@ class MemberDesk:
             md,
         )
 
+    def sell_count_card(
+        self, member_id: str, product_id: int, *, uses: int, price_fen: int, card_id: str = ""
+    ) -> members_pb2.MemberDepositResult:
+        """A count card of `uses` uses of a product, sold for cash (needs member_topup)."""
+        return self.call(
+            "SellCountCard",
+            members_pb2.SellCountCardRequest(
+                card_id=card_id or new_id(),
+                member=by_id(member_id),
+                product_id=product_id,
+                uses=uses,
+                price=common_pb2.Money(fen=price_fen),
+                payment=members_pb2.DepositPayment(kind="cash"),
+            ),
+        )
+
+    def issue_coupon(
+        self,
+        coupon_id: str,
+        member_id: str,
+        definition: str,
+        *,
+        valid_until: str,
+        valid_from: str = "",
+        campaign: str = "双十一",
+        md: list | None = None,
+    ) -> members_pb2.MemberCoupon:
+        """A coupon from its JSON definition (needs member_manage)."""
+        return self.call(
+            "IssueCoupon",
+            members_pb2.IssueCouponRequest(
+                coupon_id=coupon_id,
+                member_id=member_id,
+                campaign=campaign,
+                definition=definition,
+                valid_from=valid_from,
+                valid_until=valid_until,
+            ),
+            md,
+        )
+
     def attach(self, cred: members_pb2.MemberCredential) -> sales_pb2.Basket:
         if not self.till.basket_id:
             self.till.new_basket()
