@@ -7,7 +7,6 @@ rounded half up as the server does (store_server/domain/tender.py)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -17,11 +16,10 @@ from clients.kivy_pos.till.tender import Tender, TenderKind
 from store_server.currencies import set_currency
 from store_server.db.unit_of_work import Actor, unit_of_work
 from store_server.domain.barcodes import DEFAULT_LAYOUTS, make_scale_label
-from store_server.domain.tender import CashRounding
 from tests.kivy_pos.stores import start_again, stop
 from tests.kivy_pos.test_till_presenter import key_in, logged_in, make_till
 from tests.support import catalog_fixture as cf
-from tests.support.server import RunningStore, start_store
+from tests.support.server import RunningStore
 from tillpoint.v1 import common_pb2, sales_pb2
 
 
@@ -35,15 +33,6 @@ def till(store: RunningStore) -> Iterator[TillPresenter]:
     presenter, client = make_till(store)
     yield logged_in(presenter)
     client.close()
-
-
-@pytest.fixture
-def jiao_store(template_db: Path, tmp_path: Path) -> Iterator[RunningStore]:
-    """A store that drops the fen of a cash total (抹零 to the jiao)."""
-    running = start_store(template_db, tmp_path, cash_rounding=CashRounding.JIAO)
-    yield running
-    running.channel.close()
-    running.store.stop(grace=1.0)
 
 
 def test_foreign_cash_shows_its_yuan_value_and_the_servers_change(

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import grpc
 import pytest
 from sqlalchemy import func, select
@@ -15,10 +12,9 @@ from store_server.db.audit_log import iter_audit
 from store_server.db.models import AuditEntry, ChangeLogEntry
 from store_server.db.sales_models import Sale, SaleLine, SalePayment, StockMovement
 from store_server.db.unit_of_work import Actor, unit_of_work
-from store_server.domain.tender import CashRounding
 from tests.support import catalog_fixture as cf
 from tests.support.errors import error_detail, expect_code
-from tests.support.server import RunningStore, start_store
+from tests.support.server import RunningStore
 from tests.support.till import Till, card, cash, foreign, new_id, supervisor
 from tillpoint.v1 import common_pb2, sales_pb2
 
@@ -87,16 +83,8 @@ def test_weighed_item_from_a_scale_label_and_by_plu(store: RunningStore, till: T
     assert till.commit(cash(1199)).change.fen == 0
 
 
-@pytest.fixture
-def rounding_store(template_db: Path, tmp_path: Path) -> Iterator[RunningStore]:
-    running = start_store(template_db, tmp_path, cash_rounding=CashRounding.JIAO)
-    yield running
-    running.channel.close()
-    running.store.stop(grace=1.0)
-
-
-def test_cash_rounding_is_its_own_line(rounding_store: RunningStore) -> None:
-    till = Till(rounding_store)
+def test_cash_rounding_is_its_own_line(jiao_store: RunningStore) -> None:
+    till = Till(jiao_store)
     till.open_shift()
     till.new_basket()
     basket = till.scan("1002", 1250)  # 7.48

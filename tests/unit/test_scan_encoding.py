@@ -14,6 +14,7 @@ from store_server.db.basket_repo import StoredBasket, StoredLine
 from store_server.domain.pricing import Adjustment, PricedBasket, PricedLine
 from store_server.members.book import MemberBrief
 from store_server.services import sales_convert as cv
+from tests.support.lines import stored_line
 from tillpoint.v1 import sales_pb2
 
 INT64 = st.integers(min_value=-(2**63), max_value=2**63 - 1)
@@ -26,31 +27,6 @@ AMOUNTS = st.one_of(
 )
 TEXT = st.sampled_from(["", "可口可乐 330ml", "x", "满100减10", "é" * 70, "长" * 200])
 CREATED = datetime(2026, 11, 23, 4, 0, 1, 250_000, tzinfo=UTC)
-
-
-def stored_line(n: int, **kw: object) -> StoredLine:
-    values: dict[str, object] = {
-        "line_id": f"00000000-0000-4000-8000-{n:012d}",
-        "seq": n,
-        "product_id": 1000 + n,
-        "sku": f"P{n}",
-        "name": "可口可乐 330ml",
-        "unit": "罐",
-        "weighed": False,
-        "tax_rate_bp": 1300,
-        "code": "6901234567892",
-        "pack_factor": 1,
-        "quantity_milli": 1000,
-        "unit_price_fen": 300,
-        "member_unit_price_fen": None,
-        "fixed_amount_fen": None,
-        "override_unit_price_fen": None,
-        "override_by": None,
-        "gift": False,
-        "category": "饮料",
-    }
-    values.update(kw)
-    return StoredLine(**values)  # type: ignore[arg-type]
 
 
 def basket_of(lines: list[StoredLine], **kw: object) -> StoredBasket:

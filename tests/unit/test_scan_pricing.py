@@ -11,35 +11,10 @@ from stdnum import ean
 
 from store_server import baskets
 from store_server.baskets import _InputMemo, line_input
-from store_server.db.basket_repo import StoredLine
 from store_server.domain import pricing
 from store_server.domain.barcodes import gtin_check_digit_right
 from store_server.domain.pricing import Adjustment, LineInput, PricedLine
-
-
-def stored(n: int, **kw: object) -> StoredLine:
-    values: dict[str, object] = {
-        "line_id": f"L{n:03d}",
-        "seq": n,
-        "product_id": 100 + n,
-        "sku": f"P{n}",
-        "name": "雪碧 330ml",
-        "unit": "罐",
-        "weighed": False,
-        "tax_rate_bp": 1300,
-        "code": "6901234568011",
-        "pack_factor": 1,
-        "quantity_milli": 2000,
-        "unit_price_fen": 300,
-        "member_unit_price_fen": 280,
-        "fixed_amount_fen": None,
-        "override_unit_price_fen": None,
-        "override_by": None,
-        "gift": False,
-        "category": "饮料",
-    }
-    values.update(kw)
-    return StoredLine(**values)  # type: ignore[arg-type]
+from tests.support.lines import stored_line
 
 
 def test_fast_built_lines_and_adjustments_are_the_plain_frozen_values() -> None:
@@ -58,21 +33,21 @@ def test_fast_built_lines_and_adjustments_are_the_plain_frozen_values() -> None:
 
 def test_line_inputs_are_converted_once_per_line_object_and_again_when_it_changes() -> None:
     memo = _InputMemo()
-    first = (stored(1), stored(2, weighed=True, quantity_milli=352, category="水果"))
+    first = (stored_line(1), stored_line(2, weighed=True, quantity_milli=352, category="水果"))
     inputs = memo(first)
     assert inputs == [line_input(line) for line in first]
     assert inputs[1] == LineInput(
-        line_id="L002",
-        product_id=102,
+        line_id="00000000-0000-4000-8000-000000000002",
+        product_id=1002,
         quantity_milli=352,
         unit_price_fen=300,
-        member_unit_price_fen=280,
+        member_unit_price_fen=None,
         tax_rate_bp=1300,
         category="水果",
         weighed=True,
     )
     # The next scan: the same line objects plus one; the kept inputs are reused.
-    second = (*first, stored(3, gift=True))
+    second = (*first, stored_line(3, gift=True))
     again = memo(second)
     assert again[0] is inputs[0] and again[1] is inputs[1]
     assert again[2] == line_input(second[2])
@@ -87,7 +62,7 @@ def test_line_input_memo_full_starts_again_and_stays_right(
 ) -> None:
     monkeypatch.setattr(baskets, "_INPUT_MEMO_MAX", 3)
     memo = _InputMemo()
-    lines = tuple(stored(n, quantity_milli=1000 * n) for n in range(1, 9))
+    lines = tuple(stored_line(n, quantity_milli=1000 * n) for n in range(1, 9))
     for end in range(1, len(lines) + 1):
         assert memo(lines[:end]) == [line_input(line) for line in lines[:end]]
     assert len(memo._memo) <= 3
