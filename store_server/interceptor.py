@@ -343,7 +343,7 @@ class _Denied(e.PermissionDenied):
 
 def _passing_encoded(serializer: Callable[[Any], bytes] | None) -> Callable[[Any], bytes] | None:
     """The method's serializer, but a reply a servicer already encoded (bytes,
-    as sales_convert.basket_reply gives) is sent as it is."""
+    as sales_convert.basket_bytes gives) is sent as it is."""
     if serializer is None:
         return None
 

@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from store_server.db.database import Database
-from store_server.db.unit_of_work import Actor, UnitOfWork
+from store_server.db.unit_of_work import Actor, UnitOfWork, unit_of_work
 
 log = logging.getLogger(__name__)
 MAX_BATCH = 32
@@ -102,19 +102,16 @@ class GroupCommitter:
             _answer(job, uow, result)
 
     def _commit_alone(self, job: _Job) -> None:
-        """A job with nobody to share its transaction: no SAVEPOINT, whose
-        statement journal would copy every page the sale touches once more."""
-        uow: UnitOfWork | None = None
+        """A job with nobody to share its transaction: a plain unit of work, no
+        SAVEPOINT (whose statement journal would copy every page the sale
+        touches once more)."""
         try:
-            with self._db.write() as conn:
-                uow = UnitOfWork(conn=conn, actor=job.actor, now=job.now)
+            with unit_of_work(self._db, job.actor, job.now) as uow:
                 result = job.work(uow)
         except BaseException as exc:
-            for hook in uow._on_rollback if uow is not None else ():
-                hook()
             job.future.set_exception(exc)
             return
-        _answer(job, uow, result)
+        job.future.set_result(result)
 
 
 def _answer(job: _Job, uow: UnitOfWork, result: Any) -> None:

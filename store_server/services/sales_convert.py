@@ -64,14 +64,9 @@ def basket(view: BasketView) -> sales_pb2.Basket:
     return sales_pb2.Basket.FromString(basket_bytes(view))
 
 
-def basket_reply(view: BasketView) -> bytes:
-    """The basket as a reply, already encoded: the interceptor sends a servicer's
-    bytes as they are (interceptor._passing_encoded)."""
-    return basket_bytes(view)
-
-
 def basket_bytes(view: BasketView) -> bytes:
-    """The basket's wire form. Sent after every scan, with every line: the
+    """The basket's wire form, which the SalesService sends as it is (the
+    interceptor passes a servicer's bytes through). Sent after every scan, with every line: the
     lines are put together as encoded bytes from parts kept between scans
     (_line_entry), after the basket's own fields, which protobuf encodes;
     building the lines field by field through protobuf's Python API was half
@@ -176,13 +171,10 @@ def _line_entry(line: StoredLine, p: PricedLine) -> bytes:
         body = b"".join([product, _BASE_FIELD, base, _NET_FIELD, net])
     size = len(body)
     if size < 0x80:
-        return _LINE_HEADS[size] + body
+        return bytes((_LINES_FIELD, size)) + body
     if size < 0x4000:
         return bytes((_LINES_FIELD, (size & 0x7F) | 0x80, size >> 7)) + body
     return bytes((_LINES_FIELD,)) + _varint(size) + body
-
-
-_LINE_HEADS = [bytes((_LINES_FIELD, n)) for n in range(0x80)]
 
 
 def _remember(memo: dict, key: object, value: object) -> None:
@@ -222,34 +214,13 @@ _NEGATIVE_TAIL = b"\xff" * 6 + b"\x01"
 
 
 def _money(fen: int) -> bytes:
-    """A Money message, length first, as the value of a field that is set.
-
-    Amounts within ±20,971.51 yuan are written here in one step: most of a
-    scan's amounts are new to the memo (a basket-wide discount moves every
-    line's share), so this runs dozens of times per scan.
-    """
-    if 0 < fen < 0x80:
-        encoded = bytes((2, 0x08, fen))
-    elif 0 < fen < 0x4000:
-        encoded = bytes((3, 0x08, (fen & 0x7F) | 0x80, fen >> 7))
-    elif 0 < fen < 0x200000:
-        encoded = bytes((4, 0x08, (fen & 0x7F) | 0x80, ((fen >> 7) & 0x7F) | 0x80, fen >> 14))
-    elif -0x200000 <= fen < 0:  # a discount: ten varint bytes, the last seven fixed
-        n = fen + _INT64
-        encoded = (
-            bytes(
-                (11, 0x08, (n & 0x7F) | 0x80, ((n >> 7) & 0x7F) | 0x80, ((n >> 14) & 0x7F) | 0x80)
-            )
-            + _NEGATIVE_TAIL
-        )
-    elif fen:
+    """A Money message, length first, as the value of a field that is set."""
+    if fen:
         value = _varint(fen)
         encoded = bytes((len(value) + 1, 0x08)) + value  # at most 11 bytes: one length byte
     else:
         encoded = b"\x00"  # present, and empty: fen is 0
-    if len(_MONEY) >= _MEMO_MAX:
-        _MONEY.clear()
-    _MONEY[fen] = encoded
+    _remember(_MONEY, fen, encoded)
     return encoded
 
 
@@ -260,17 +231,10 @@ def _adjustment(a: Adjustment) -> bytes:
     if head is None:
         head = _text(b"\x0a", a.code) + _text(b"\x12", a.name) + b"\x1a"
         _remember(_ADJUSTMENT_HEADS, (a.code, a.name), head)
-    amount = _MONEY.get(a.amount_fen) or _money(a.amount_fen)
-    size = len(head) + len(amount)
-    if size < 0x80:
-        encoded = b"".join((_ADJUSTMENT_HEADS_BY_SIZE[size], head, amount))
-    else:
-        encoded = b"".join((_ADJUSTMENT_FIELD, _varint(size), head, amount))
+    inner = head + (_MONEY.get(a.amount_fen) or _money(a.amount_fen))
+    encoded = _ADJUSTMENT_FIELD + _varint(len(inner)) + inner
     _remember(_ADJUSTMENTS, id(a), (a, encoded))
     return encoded
-
-
-_ADJUSTMENT_HEADS_BY_SIZE = [_ADJUSTMENT_FIELD + bytes((n,)) for n in range(0x80)]
 
 
 # (code, name) -> an adjustment's code and name fields and its amount's tag.

@@ -93,13 +93,13 @@ class SalesService(sales_pb2_grpc.SalesServiceServicer):
     # -- baskets -------------------------------------------------------------
 
     def CreateBasket(self, request, context: grpc.ServicerContext):
-        return cv.basket_reply(self._baskets.create(principal_of(context), request.basket_id))
+        return cv.basket_bytes(self._baskets.create(principal_of(context), request.basket_id))
 
     def GetBasket(self, request, context: grpc.ServicerContext):
-        return cv.basket_reply(self._baskets.get(principal_of(context), request.basket_id))
+        return cv.basket_bytes(self._baskets.get(principal_of(context), request.basket_id))
 
     def AddItem(self, request, context: grpc.ServicerContext):
-        return cv.basket_reply(
+        return cv.basket_bytes(
             self._baskets.add_item(
                 principal_of(context),
                 request.basket_id,
@@ -111,32 +111,32 @@ class SalesService(sales_pb2_grpc.SalesServiceServicer):
         )
 
     def SetQuantity(self, request, context: grpc.ServicerContext):
-        return cv.basket_reply(
+        return cv.basket_bytes(
             self._baskets.set_quantity(
                 principal_of(context), request.basket_id, request.line_id, request.quantity_milli
             )
         )
 
     def VoidLine(self, request, context: grpc.ServicerContext):
-        return cv.basket_reply(
+        return cv.basket_bytes(
             self._baskets.void_line(principal_of(context), request.basket_id, request.line_id)
         )
 
     def ClearBasket(self, request, context: grpc.ServicerContext):
-        return cv.basket_reply(self._baskets.clear(principal_of(context), request.basket_id))
+        return cv.basket_bytes(self._baskets.clear(principal_of(context), request.basket_id))
 
     def TotalBasket(self, request, context: grpc.ServicerContext):
-        return cv.basket_reply(
+        return cv.basket_bytes(
             self._baskets.set_totalled(principal_of(context), request.basket_id, True)
         )
 
     def BackOutTotal(self, request, context: grpc.ServicerContext):
-        return cv.basket_reply(
+        return cv.basket_bytes(
             self._baskets.set_totalled(principal_of(context), request.basket_id, False)
         )
 
     def HoldBasket(self, request, context: grpc.ServicerContext):
-        return cv.basket_reply(self._baskets.hold(principal_of(context), request.basket_id))
+        return cv.basket_bytes(self._baskets.hold(principal_of(context), request.basket_id))
 
     def ListHeldBaskets(self, request, context: grpc.ServicerContext):
         return sales_pb2.ListHeldBasketsResponse(
@@ -144,11 +144,11 @@ class SalesService(sales_pb2_grpc.SalesServiceServicer):
         )
 
     def ResumeBasket(self, request, context: grpc.ServicerContext):
-        return cv.basket_reply(self._baskets.resume(principal_of(context), request.basket_id))
+        return cv.basket_bytes(self._baskets.resume(principal_of(context), request.basket_id))
 
     def GiftLine(self, request, context: grpc.ServicerContext):
         access = access_of(context)
-        return cv.basket_reply(
+        return cv.basket_bytes(
             self._baskets.gift(
                 access.principal, request.basket_id, request.line_id, access.approver
             )
@@ -156,7 +156,7 @@ class SalesService(sales_pb2_grpc.SalesServiceServicer):
 
     def OverridePrice(self, request, context: grpc.ServicerContext):
         access = access_of(context)
-        return cv.basket_reply(
+        return cv.basket_bytes(
             self._baskets.override_price(
                 access.principal,
                 request.basket_id,
@@ -173,22 +173,22 @@ class SalesService(sales_pb2_grpc.SalesServiceServicer):
         member = self._members.for_spending(
             who, member_convert.credential(request.member), field="member"
         )
-        return cv.basket_reply(
+        return cv.basket_bytes(
             self._baskets.attach_member(who, request.basket_id, member.member_id)
         )
 
     def DetachMember(self, request, context: grpc.ServicerContext):
-        return cv.basket_reply(
+        return cv.basket_bytes(
             self._baskets.detach_member(principal_of(context), request.basket_id)
         )
 
     def ApplyCoupon(self, request, context: grpc.ServicerContext):
-        return cv.basket_reply(
+        return cv.basket_bytes(
             self._baskets.apply_coupon(principal_of(context), request.basket_id, request.coupon_id)
         )
 
     def RemoveCoupon(self, request, context: grpc.ServicerContext):
-        return cv.basket_reply(
+        return cv.basket_bytes(
             self._baskets.remove_coupon(principal_of(context), request.basket_id, request.coupon_id)
         )
 

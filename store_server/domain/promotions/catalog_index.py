@@ -7,7 +7,7 @@ promotion against every line.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from functools import cached_property
 
 from store_server.domain.promotions.engine import Prepared
@@ -67,18 +67,11 @@ class PromotionSet:
     def __len__(self) -> int:
         return len(self.promotions)
 
-    def for_lines(self, lines: Iterable[tuple[int, str]]) -> list[Promotion]:
-        """The promotions that name any of these (product id, category) pairs, or all products."""
-        found = set(self._everywhere)
-        for product_id, category in lines:
-            found.update(self._by_product.get(product_id, ()))
-            found.update(self._by_category.get(category, ()))
-        return [self.promotions[i] for i in sorted(found)]
-
     def for_basket(
         self, lines: Sequence[tuple[int, str]]
     ) -> tuple[list[Prepared], dict[str, list[int]] | None]:
-        """for_lines for the engine: the prepared promotions (same ones, same order) and,
+        """The promotions that name any of these lines' products or categories, or
+        every product, prepared for the engine (in the set's order), and,
         by promotion id, the indexes of the lines each one names, ascending.
 
         The lines are (product id, category) in the order the engine works in.
