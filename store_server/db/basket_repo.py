@@ -141,23 +141,59 @@ def create(
     )
 
 
-def add_line(conn: Connection, basket_id: str, seq: int, **values: object) -> None:
-    """One scanned line (plain DB-API insert: this runs on every scan, see db.fast)."""
-    fast.insert_rows(
-        conn,
-        _LINES_T,
-        [
-            {
-                "basket_id": basket_id,
-                "seq": seq,
-                "voided": False,
-                "gift": False,
-                "override_unit_price_fen": None,
-                "override_by": None,
-                **values,
-            }
-        ],
+def add_line(
+    conn: Connection,
+    basket_id: str,
+    seq: int,
+    *,
+    line_id: str,
+    product_id: int,
+    code: str,
+    pack_factor: int,
+    quantity_milli: int,
+    unit_price_fen: int,
+    member_unit_price_fen: int | None,
+    fixed_amount_fen: int | None,
+) -> None:
+    """One scanned line: one plain DB-API statement, prepared once (every scan
+    runs it; the generic fast.insert_rows cost ~30 µs more of Python)."""
+    conn.connection.driver_connection.execute(
+        _ADD_LINE,
+        (
+            line_id,
+            basket_id,
+            seq,
+            product_id,
+            code,
+            pack_factor,
+            quantity_milli,
+            unit_price_fen,
+            member_unit_price_fen,
+            fixed_amount_fen,
+            False,
+            False,
+        ),
     )
+
+
+# The override columns start empty (NULL).
+_ADD_LINE = fast.insert_sql(
+    _LINES_T,
+    (
+        "line_id",
+        "basket_id",
+        "seq",
+        "product_id",
+        "code",
+        "pack_factor",
+        "quantity_milli",
+        "unit_price_fen",
+        "member_unit_price_fen",
+        "fixed_amount_fen",
+        "gift",
+        "voided",
+    ),
+)
 
 
 def update_line(conn: Connection, line_id: str, **values: object) -> None:

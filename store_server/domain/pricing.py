@@ -204,17 +204,10 @@ def price_basket(
         member=member is not None,
         near=near,
     )
-    states: list[LineState | None] = [None] * len(lines)
+    out: list[PricedLine] = [None] * len(lines)  # type: ignore[list-item]
     for i, state in zip(order, done, strict=True):
-        states[i] = state
-    return PricedBasket(
-        tuple(
-            [
-                _priced(line, priced, state)
-                for line, priced, state in zip(lines, own, states, strict=True)
-            ]
-        )
-    )
+        out[i] = _priced(lines[i], own[i], state)
+    return PricedBasket(tuple(out))
 
 
 def _member_promotions(member: MemberContext | None) -> list[Promotion]:
@@ -291,10 +284,10 @@ def _plain_line(line: LineInput) -> _PlainLine:
 
 
 def _priced(
-    line: LineInput, own: tuple[int, tuple[Adjustment, ...], int], state: LineState | None
+    line: LineInput, own: tuple[int, tuple[Adjustment, ...], int], state: LineState
 ) -> PricedLine:
     base, adjustments, net = own
-    discounts = state.discounts if state is not None else None
+    discounts = state.discounts
     if discounts:
         net = state.net_fen
         if len(discounts) == 1:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from google.protobuf import timestamp_pb2
-
 from store_server.baskets import BasketView
 from store_server.db.basket_repo import StoredLine
 from store_server.db.shift_repo import ShiftRow
@@ -66,55 +64,91 @@ def basket(view: BasketView) -> sales_pb2.Basket:
 
 def basket_bytes(view: BasketView) -> bytes:
     """The basket's wire form, which the SalesService sends as it is (the
-    interceptor passes a servicer's bytes through). Sent after every scan, with every line: the
-    lines are put together as encoded bytes from parts kept between scans
-    (_line_entry), after the basket's own fields, which protobuf encodes;
-    building the lines field by field through protobuf's Python API was half
-    of a scan's own time. A field's place in the bytes does not matter to a
-    parser, so the lines may follow fields numbered after them."""
+    interceptor passes a servicer's bytes through). Sent after every scan,
+    with every line, so it is written here in protobuf's wire format: the
+    basket's own fields, then the lines from parts kept between scans
+    (_add_line); building them field by field through protobuf's Python API
+    was half of a scan's own time. tests/unit/test_scan_encoding.py holds the
+    result to what protobuf itself builds. A field's place in the bytes does
+    not matter to a parser, so the lines may follow fields numbered after them."""
     b = view.basket
-    priced = view.priced
-    out = sales_pb2.Basket()
-    out.basket_id = b.basket_id
-    out.status = _STATUS.get(b.status, 0)
-    out.totalled = b.totalled
-    out.item_count = len(b.lines)
-    out.sale_id = b.sale_id or ""
-    out.subtotal.fen = priced.subtotal_fen
-    out.discount.fen = priced.discount_fen
-    out.total.fen = priced.total_fen
-    out.cash_total.fen = priced.total_fen if view.cash_total_fen is None else view.cash_total_fen
-    _stamp(out.created_at, b.created_at)
-    if view.member is not None:
-        m = view.member
-        out.member.member_id = m.member_id
-        out.member.masked_phone = m.masked_phone
-        out.member.name = m.name
-        out.member.tier_name = m.tier_name
-        out.member.points = m.points
-        out.member.stored_value.fen = m.stored_value_fen
-        out.coupon_ids.extend(cid for cid, _ in b.coupons)
-    if b.held_at is not None:
-        _stamp(out.held_at, b.held_at)
-    return b"".join(
-        [
-            out.SerializeToString(),
-            *[_line_entry(line, p) for line, p in zip(b.lines, priced.lines, strict=True)],
-        ]
+    # The lines first (after a place for the basket's own fields), adding up
+    # the totals on the way: PricedBasket's properties would walk them thrice.
+    parts = [b""]
+    subtotal = total = 0
+    for line, p in zip(b.lines, view.priced.lines, strict=True):
+        subtotal += p.base_amount_fen
+        total += p.net_amount_fen
+        _add_line(parts, line, p)
+    head = [_text(b"\x0a", b.basket_id)]
+    status = _STATUS.get(b.status, 0)
+    if status:
+        head.append(_STATUS_FIELDS[status])
+    if b.totalled:
+        head.append(b"\x18\x01")
+    head += (
+        b"\x2a",
+        _fen(subtotal),
+        b"\x32",
+        _fen(subtotal - total),
+        b"\x3a",
+        _fen(total),
+        b"\x72",
+        _fen(total if view.cash_total_fen is None else view.cash_total_fen),
     )
+    if b.lines:
+        head.append(b"\x40" + _varint(len(b.lines)))
+    head.append(_timestamp(b"\x4a", b.created_at))
+    if b.held_at is not None:
+        head.append(_timestamp(b"\x52", b.held_at))
+    if b.sale_id:
+        head.append(_text(b"\x5a", b.sale_id))
+    if view.member is not None:
+        head.append(_member_fields(view))
+    parts[0] = b"".join(head)
+    return b"".join(parts)
+
+
+def _member_fields(view: BasketView) -> bytes:
+    """The member and the coupons applied (fields 12 and 13), by protobuf: rare."""
+    out = sales_pb2.Basket()
+    m = view.member
+    assert m is not None
+    out.member.member_id = m.member_id
+    out.member.masked_phone = m.masked_phone
+    out.member.name = m.name
+    out.member.tier_name = m.tier_name
+    out.member.points = m.points
+    out.member.stored_value.fen = m.stored_value_fen
+    out.coupon_ids.extend(cid for cid, _ in view.basket.coupons)
+    return out.SerializeToString()
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def _stamp(field: timestamp_pb2.Timestamp, when: datetime) -> None:
-    """field.FromDatetime(when) for an aware time, in plain arithmetic (every scan sends one)."""
+def _timestamp(tag: bytes, when: datetime) -> bytes:
+    """A Timestamp field set to `when` (a naive time as convert.ts reads it);
+    kept by time, as every scan of a basket sends its creation time again."""
+    key = (tag, when)
+    found = _TIMESTAMPS.get(key)
+    if found is not None:
+        return found
     if when.tzinfo is None:
-        field.CopyFrom(ts(when))
-        return
-    since = when - _EPOCH
-    field.seconds = since.days * 86_400 + since.seconds
-    field.nanos = since.microseconds * 1000
+        inner = ts(when).SerializeToString()
+    else:
+        since = when - _EPOCH
+        seconds = since.days * 86_400 + since.seconds
+        nanos = since.microseconds * 1000
+        inner = (b"\x08" + _varint(seconds) if seconds else b"") + (
+            b"\x10" + _varint(nanos) if nanos else b""
+        )
+    found = tag + _varint(len(inner)) + inner
+    _remember(_TIMESTAMPS, key, found)
+    return found
+
+
+_TIMESTAMPS: dict[tuple[bytes, datetime], bytes] = {}
 
 
 # A line's encoding is its product half (id, names, code, quantity, unit
@@ -123,7 +157,7 @@ def _stamp(field: timestamp_pb2.Timestamp, when: datetime) -> None:
 # each scan, written here in protobuf's wire format (short for Money and
 # LineAdjustment, and mostly from memos). tests/unit/test_scan_encoding.py
 # holds the result to what protobuf itself encodes.
-_LINES_FIELD = 0x22  # Basket.lines (4), length-delimited
+_LINES_TAG = b"\x22"  # Basket.lines (4), length-delimited
 _BASE_FIELD = b"\x4a"  # BasketLine.base_amount (9)
 _ADJUSTMENT_FIELD = b"\x52"  # BasketLine.adjustments (10)
 _NET_FIELD = b"\x5a"  # BasketLine.net_amount (11)
@@ -143,10 +177,11 @@ _ADJUSTMENTS: dict[int, tuple[Adjustment, bytes]] = {}
 _MEMO_MAX = 50_000
 
 
-def _line_entry(line: StoredLine, p: PricedLine) -> bytes:
-    """The line and its price as one entry of Basket.lines: the bytes protobuf
-    writes for a BasketLine with every field set (as tests/unit/test_scan_encoding.py
-    builds it)."""
+def _add_line(parts: list[bytes], line: StoredLine, p: PricedLine) -> None:
+    """Append the line and its price as one entry of Basket.lines: the bytes
+    protobuf writes for a BasketLine with every field set (as
+    tests/unit/test_scan_encoding.py builds it). The pieces go straight into
+    the basket's parts, the entry's tag and length first: no per-line join."""
     found = _PRODUCT_HALVES.get(id(line))
     if found is not None and found[0] is line:
         product = found[1]
@@ -158,23 +193,18 @@ def _line_entry(line: StoredLine, p: PricedLine) -> bytes:
     money = _MONEY.get
     base = money(p.base_amount_fen) or _money(p.base_amount_fen)
     net = money(p.net_amount_fen) or _money(p.net_amount_fen)
+    head = len(parts)
+    parts += (b"", product, _BASE_FIELD, base)
+    size = len(product) + len(base) + len(net) + 2  # the two one-byte tags
     if p.adjustments:
-        parts = [product, _BASE_FIELD, base]
         kept = _ADJUSTMENTS.get
         for a in p.adjustments:
             found = kept(id(a))
-            parts.append(found[1] if found is not None and found[0] is a else _adjustment(a))
-        parts.append(_NET_FIELD)
-        parts.append(net)
-        body = b"".join(parts)
-    else:
-        body = b"".join([product, _BASE_FIELD, base, _NET_FIELD, net])
-    size = len(body)
-    if size < 0x80:
-        return bytes((_LINES_FIELD, size)) + body
-    if size < 0x4000:
-        return bytes((_LINES_FIELD, (size & 0x7F) | 0x80, size >> 7)) + body
-    return bytes((_LINES_FIELD,)) + _varint(size) + body
+            entry = found[1] if found is not None and found[0] is a else _adjustment(a)
+            size += len(entry)
+            parts.append(entry)
+    parts += (_NET_FIELD, net)
+    parts[head] = _ENTRY_HEADS[size] if size < _SHORT_ENTRY else _LINES_TAG + _varint(size)
 
 
 def _remember(memo: dict, key: object, value: object) -> None:
@@ -211,6 +241,16 @@ def _varint(n: int) -> bytes:
 
 _SMALL = [bytes((n,)) for n in range(0x80)]
 _NEGATIVE_TAIL = b"\xff" * 6 + b"\x01"
+# Basket.status (2) as encoded, by value.
+_STATUS_FIELDS = {v: b"\x10" + _varint(v) for v in _STATUS.values()}
+# A line entry's tag and length, for every length a line of a real basket has.
+_SHORT_ENTRY = 0x4000
+_ENTRY_HEADS = [_LINES_TAG + _varint(n) for n in range(_SHORT_ENTRY)]
+
+
+def _fen(fen: int) -> bytes:
+    """A set Money field's value, length first (from the memo when it is there)."""
+    return _MONEY.get(fen) or _money(fen)
 
 
 def _money(fen: int) -> bytes:
