@@ -190,7 +190,7 @@ def _add_line(parts: list[bytes], line: StoredLine, p: PricedLine) -> None:
         _product_half(holder, line)
         product = holder.SerializeToString()
         _remember(_PRODUCT_HALVES, id(line), (line, product))
-    money = _MONEY.get
+    money = _MONEY.get  # _fen, inline: twice for every line of every scan
     base = money(p.base_amount_fen) or _money(p.base_amount_fen)
     net = money(p.net_amount_fen) or _money(p.net_amount_fen)
     head = len(parts)
