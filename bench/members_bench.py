@@ -24,7 +24,7 @@ from pathlib import Path
 import grpc
 import psutil
 
-from bench.sales_bench import raw_sqlite_commits
+from bench.sales_bench import commit_bytes, raw_sqlite_commits
 from bench.support import (
     BENCH_DIR,
     catalog_db,
@@ -372,7 +372,9 @@ def run(members: int = MEMBERS, calls: int = CALLS) -> bool:
     raw_db = _fresh("members-raw.db", source)
     with sqlite3.connect(raw_db) as conn:
         conn.execute("INSERT INTO counters VALUES ('raw', 0)")
-    raw_rate = raw_sqlite_commits(raw_db, TILLS * COMMITS_PER_TILL, COMMIT_LINES)
+    # The same rows and bytes (receipt, change payload, audit entry) as this
+    # run's member sales wrote, as sales_bench compares its own.
+    raw_rate = raw_sqlite_commits(raw_db, TILLS * COMMITS_PER_TILL, COMMIT_LINES, commit_bytes(db))
 
     auth_ratio = auth_lat.p99_ms / echo_lat.p99_ms
     commit_ratio = commit_rate / raw_rate
