@@ -151,6 +151,32 @@ def test_a_member_attached_after_the_total_gets_the_member_price(
     assert [a.name for line in sale.receipt.lines for a in line.adjustments] == ["会员价"]
 
 
+def test_a_member_changed_elsewhere_since_the_scan_is_priced_as_they_are_now(
+    store: RunningStore,
+) -> None:
+    """The scan priced the member as this process remembers them (up to
+    MAX_AGE_S old); the commit prices with the member as the database holds
+    them in its transaction (here a discount card written by another process,
+    as HQ's one-card feed does, after the scan)."""
+    till = Till(store)
+    till.open_shift()
+    desk = MemberDesk(till)
+    member = desk.register("13800138001")
+    till.new_basket()
+    desk.attach(by_card(member.card_no))
+    assert till.scan(cf.COKE_CAN).total.fen == 280  # the member price, remembered
+    with store.db.write() as conn:
+        conn.connection.driver_connection.execute(
+            "UPDATE members SET card_discount_bp = 1000 WHERE member_id = ?", (member.member_id,)
+        )
+    sale = till.commit(cash(300))
+    assert (sale.total.fen, sale.change.fen) == (252, 48)  # 280 less the card's 10%
+    assert [a.name for line in sale.receipt.lines for a in line.adjustments] == [
+        "会员价",
+        "折扣卡",
+    ]
+
+
 def test_the_stored_receipt_and_change_row_are_what_the_answer_says(
     store: RunningStore,
 ) -> None:
