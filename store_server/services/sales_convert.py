@@ -271,7 +271,7 @@ def _adjustment(a: Adjustment) -> bytes:
     if head is None:
         head = _text(b"\x0a", a.code) + _text(b"\x12", a.name) + b"\x1a"
         _remember(_ADJUSTMENT_HEADS, (a.code, a.name), head)
-    inner = head + (_MONEY.get(a.amount_fen) or _money(a.amount_fen))
+    inner = head + _fen(a.amount_fen)
     encoded = _ADJUSTMENT_FIELD + _varint(len(inner)) + inner
     _remember(_ADJUSTMENTS, id(a), (a, encoded))
     return encoded
