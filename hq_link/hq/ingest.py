@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -212,11 +213,16 @@ class StoreTurns:
     def __init__(self) -> None:
         self._changed = threading.Condition()
         self._firsts: dict[str, list[int]] = {}
+        # How many batches of each store have left this process (applied or
+        # refused): a batch that found a gap knows from it whether the cursor
+        # may have moved since it looked.
+        self._ended: dict[str, int] = {}
 
     @contextmanager
     def entered(self, store_id: str, first_seq: int) -> Iterator[None]:
         with self._changed:
             self._firsts.setdefault(store_id, []).append(first_seq)
+            self._changed.notify_all()  # a later batch may be waiting for this one
         try:
             yield
         finally:
@@ -225,7 +231,12 @@ class StoreTurns:
                 firsts.remove(first_seq)
                 if not firsts:
                     del self._firsts[store_id]
+                self._ended[store_id] = self._ended.get(store_id, 0) + 1
                 self._changed.notify_all()
+
+    def ended(self, store_id: str) -> int:
+        with self._changed:
+            return self._ended.get(store_id, 0)
 
     def has_earlier(self, store_id: str, first_seq: int) -> bool:
         with self._changed:
@@ -236,6 +247,16 @@ class StoreTurns:
         (at most `timeout` s: then the cursor decides, and a gap is refused)."""
         with self._changed:
             self._changed.wait_for(lambda: not self._earlier(store_id, first_seq), timeout)
+
+    def wait_for_arrival(self, store_id: str, first_seq: int, ended: int, timeout: float) -> bool:
+        """Until a batch of the store that starts before this one comes in, or one
+        of its batches leaves after `ended` of them had (the cursor may have moved):
+        False when neither happened within `timeout` s."""
+        with self._changed:
+            return self._changed.wait_for(
+                lambda: self._earlier(store_id, first_seq) or self._ended.get(store_id, 0) != ended,
+                timeout,
+            )
 
     def _earlier(self, store_id: str, first_seq: int) -> bool:
         """A batch of the store starting before `first_seq` is in flight (lock held)."""
@@ -249,12 +270,18 @@ _REFUSED = (StatementError, RowsRefused, UnicodeError, ProjectionError)
 class Ingest:
     """Applies batches to HQ's database (PostgreSQL, or SQLite for a demo)."""
 
-    def __init__(self, engine: Engine, *, turn_timeout: float = 30.0) -> None:
+    def __init__(
+        self, engine: Engine, *, turn_timeout: float = 30.0, gap_grace: float = 1.0
+    ) -> None:
         self.engine = engine
         # SQLite has no row locks: one batch at a time in this process.
         self._sqlite_lock = threading.Lock() if engine.dialect.name == "sqlite" else None
         self._turns = StoreTurns()
         self._turn_timeout = turn_timeout
+        # How long a batch that finds a gap waits for the batch before it: an
+        # agent sends two back to back, and the server's threads may take the
+        # second first. A real gap is refused this much later.
+        self._gap_grace = gap_grace
 
     def cursor(self, store_id: str) -> tuple[int, datetime | None]:
         with self.engine.connect() as conn:
@@ -279,14 +306,24 @@ class Ingest:
             # may still be writing: the store's cursor stays locked only for the
             # writes. (A duplicate batch is parsed for nothing: rare.)
             checked = [_with_receipt_rows(store_id, check_row(r)) for r in rows]
+            deadline: float | None = None
             while True:
                 self._turns.wait_for_earlier(store_id, first_seq, self._turn_timeout)
+                ended = self._turns.ended(store_id)
                 try:
                     return self._locked_push(store_id, first_seq, last_seq, checked, now)
                 except SequenceGap:
                     # The batch before this one reached this process a moment
-                    # later (an agent keeps two in flight): let it go first.
-                    if not self._turns.has_earlier(store_id, first_seq):
+                    # later (an agent keeps two in flight): let it go first,
+                    # or wait a little for it to come in.
+                    if self._turns.has_earlier(store_id, first_seq):
+                        continue
+                    if deadline is None:
+                        deadline = time.monotonic() + self._gap_grace
+                    left = deadline - time.monotonic()
+                    if left <= 0 or not self._turns.wait_for_arrival(
+                        store_id, first_seq, ended, left
+                    ):
                         raise
 
     def _locked_push(

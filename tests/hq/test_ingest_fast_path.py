@@ -298,6 +298,39 @@ def test_a_later_batch_that_arrives_first_waits_for_the_earlier_one(
     assert [s for (s,) in seqs] == [1, 2, 3, 4]
 
 
+def test_a_later_batch_whose_earlier_one_is_not_yet_in_waits_for_it(engine: Engine) -> None:
+    """The server's threads took the agent's second batch first: it finds a gap with
+    no earlier batch in the process yet, and waits for that one instead of refusing."""
+    ingest = Ingest(engine, gap_grace=5.0)
+    results: dict[int, object] = {}
+
+    def push(first: int, rows: list[IncomingRow]) -> None:
+        try:
+            results[first] = ingest.push("S01", first, rows[-1].seq, rows, NOW)
+        except Exception as exc:  # reported below
+            results[first] = exc
+
+    second = threading.Thread(target=push, args=(3, [sale(3, 300), sale(4, 400)]))
+    second.start()
+    time.sleep(0.3)  # the second batch has found its gap and waits
+    assert second.is_alive()
+    push(1, [sale(1, 100), sale(2, 200)])
+    second.join(10)
+    assert [getattr(results[f], "acked_seq", results[f]) for f in (1, 3)] == [2, 4]
+    with engine.connect() as conn:
+        seqs = conn.execute(select(tables.changes.c.seq).order_by(tables.changes.c.seq)).all()
+    assert [s for (s,) in seqs] == [1, 2, 3, 4]
+
+
+def test_a_real_gap_is_refused_once_the_grace_is_over(engine: Engine) -> None:
+    ingest = Ingest(engine, gap_grace=0.2)
+    ingest.push("S01", 1, 2, [sale(1, 100), sale(2, 200)], NOW)
+    with pytest.raises(ingest_module.SequenceGap) as gap:
+        ingest.push("S01", 5, 5, [sale(5, 500)], NOW)
+    assert gap.value.expected_seq == 3
+    assert ingest.cursor("S01")[0] == 2
+
+
 def test_receipt_rows_built_before_the_transaction_equal_the_projectors_own(
     hq_url: str, pg_cluster, monkeypatch: pytest.MonkeyPatch
 ) -> None:
