@@ -106,12 +106,13 @@ _NO_PROMOTIONS = PromotionSet(())  # a store server without a promotion book (te
 @dataclass(frozen=True, slots=True)
 class LastPricing:
     """A basket version (the StoredBasket object: every edit makes a new one)
-    as priced at `at` with `promotions`, without a member."""
+    as priced at `at` with `promotions` and `member` (its pricing context)."""
 
     basket: StoredBasket
     promotions: PromotionSet
     at: datetime
     priced: PricedBasket
+    member: MemberContext | None
 
 
 def check_quantity(quantity_milli: int, *, weighed: bool, field: str = "quantity_milli") -> int:
@@ -147,8 +148,8 @@ class Baskets:
         self._cache: dict[str, StoredBasket] = {}
         self._cache_lock = threading.Lock()
         self._line_inputs = _InputMemo()
-        # The last pricing of each basket without a member, for its commit:
-        # store_server.checkout reuses it when it provably still holds.
+        # The last pricing of each basket, for its commit: store_server.checkout
+        # reuses it when it provably still holds.
         self._last_priced: dict[str, LastPricing] = {}
 
     # -- reading -------------------------------------------------------------
@@ -161,8 +162,7 @@ class Baskets:
         at = self._clock.now()
         promotions = self.promotion_set()
         priced = self.price(stored, member=member, at=at, promotions=promotions)
-        if member is None:
-            self._remember_pricing(LastPricing(stored, promotions, at, priced))
+        self._remember_pricing(LastPricing(stored, promotions, at, priced, member))
         cash_total = priced.total_fen + rounding_adjustment(
             priced.total_fen, self._cfg.cash_rounding
         )
@@ -489,7 +489,7 @@ class Baskets:
             return self._cache.get(basket_id)
 
     def last_pricing(self, stored: StoredBasket) -> LastPricing | None:
-        """The last pricing of exactly this basket version (no member), if kept."""
+        """The last pricing of exactly this basket version, if kept."""
         with self._cache_lock:
             found = self._last_priced.get(stored.basket_id)
         return found if found is not None and found.basket is stored else None

@@ -38,7 +38,7 @@ from store_server.domain.allocation import allocate
 from store_server.domain.business_day import receipt_number
 from store_server.domain.errors import DomainError, FailedPrecondition, NotFound
 from store_server.domain.ids import check_uuid
-from store_server.domain.pricing import PricedBasket
+from store_server.domain.pricing import MemberContext, PricedBasket
 from store_server.domain.promotions.catalog_index import PromotionSet
 from store_server.domain.receipt import (
     Receipt,
@@ -46,6 +46,7 @@ from store_server.domain.receipt import (
     ReceiptLine,
     ReceiptPayment,
     json_string,
+    with_member_json,
 )
 from store_server.domain.tender import (
     MEMBER_TENDERS,
@@ -56,7 +57,7 @@ from store_server.domain.tender import (
     TenderResult,
     settle,
 )
-from store_server.members import sale_effects
+from store_server.members import records, sale_effects
 from store_server.members.book import MemberBook
 from store_server.shifts import Shifts
 
@@ -118,6 +119,9 @@ _BASKET_DONE = (
 # The reads of every commit, as plain DB-API queries (see db.fast).
 _RECEIPT_OF = "SELECT receipt FROM sales WHERE sale_id = ?"
 _CURRENCIES = "SELECT code, rate_micro FROM currencies"
+# Tenders a sale is worked out with only inside its transaction: foreign cash
+# needs the rates as they are, a count card its uses left and what it covers.
+_DRAFTED_IN = frozenset({TenderKind.FOREIGN_CASH, TenderKind.COUNT_CARD})
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +132,7 @@ class _Draft:
 
     basket: StoredBasket  # the very version priced (identity is the version)
     promotions: PromotionSet
+    member: MemberContext | None  # the basket's member as priced
     day: str
     priced: PricedBasket
     tender: TenderResult
@@ -137,9 +142,9 @@ class _Draft:
     payment_rows: list[tuple]
     stock: stock_repo.MoveRows
     created_at: object  # the commit's time as stored
-    # The receipt's JSON cut around the receipt number (None for a member's
-    # sale: its section comes in the transaction).
-    receipt_json: tuple[str, str] | None
+    # The receipt's JSON cut around the receipt number (and without a member
+    # section: it comes in the transaction).
+    receipt_json: tuple[str, str]
 
 
 class Checkout:
@@ -187,18 +192,28 @@ class Checkout:
         now: datetime,
     ) -> _Draft | None:
         """The sale worked out from the in-memory basket, or None when it must be
-        worked out inside the transaction (a member, foreign cash, a basket not in
-        memory, anything refused: the transaction then answers it in order)."""
+        worked out inside the transaction (foreign cash, a count card, a basket not
+        in memory, anything refused: the transaction then answers it in order).
+        A member's sale is priced with the member as its last scan saw them; the
+        transaction reads the member and works the sale out again if pricing
+        sees them otherwise.
+        """
         basket = self._baskets.cached(basket_id)
         if (
             basket is None
             or basket.device_id != who.device_id
             or basket.status != "open"
             or not basket.lines
-            or basket.member_id
-            or any(p.kind in MEMBER_TENDERS or p.kind is TenderKind.FOREIGN_CASH for p in payments)
+            or any(p.kind in _DRAFTED_IN for p in payments)
+            or (not basket.member_id and any(p.kind in MEMBER_TENDERS for p in payments))
         ):
             return None
+        member = None
+        if basket.member_id:
+            last = self._baskets.last_pricing(basket)
+            if last is None:
+                return None
+            member = last.member
         promotions = self._baskets.promotion_set()
         try:
             return self._draft(
@@ -206,7 +221,8 @@ class Checkout:
                 sale_id,
                 basket,
                 promotions,
-                self._priced_without_member(basket, promotions, now),
+                member,
+                self._priced(basket, promotions, member, now),
                 payments,
                 now=now,
                 day=self._shifts.today(),
@@ -215,22 +231,28 @@ class Checkout:
         except DomainError:
             return None
 
-    def _priced_without_member(
-        self, basket: StoredBasket, promotions: PromotionSet, now: datetime
+    def _priced(
+        self,
+        basket: StoredBasket,
+        promotions: PromotionSet,
+        member: MemberContext | None,
+        now: datetime,
     ) -> PricedBasket:
         """The basket priced at `now`: the last scan's pricing when it provably holds.
 
         It holds when it priced this very basket version with the promotions in
-        force now, and no promotion's schedule turned on or off since.
+        force now and the same member context, and no promotion's schedule
+        turned on or off since.
         """
         last = self._baskets.last_pricing(basket)
         if (
             last is not None
             and last.promotions is promotions
+            and last.member == member
             and promotions.edges.unchanged(last.at, now)
         ):
             return last.priced
-        return self._baskets.price(basket, member=None, at=now, promotions=promotions)
+        return self._baskets.price(basket, member=member, at=now, promotions=promotions)
 
     def _draft(
         self,
@@ -238,6 +260,7 @@ class Checkout:
         sale_id: str,
         basket: StoredBasket,
         promotions: PromotionSet,
+        member: MemberContext | None,
         priced: PricedBasket,
         payments: list[PaymentInput],
         *,
@@ -335,10 +358,11 @@ class Checkout:
             source_id=sale_id,
             at=now,
         )
-        receipt_json = None if basket.member_id else receipt.json_around_number()
+        receipt_json = receipt.json_around_number()
         return _Draft(
             basket,
             promotions,
+            member,
             day,
             priced,
             tender,
@@ -378,23 +402,32 @@ class Checkout:
                 f"business day {day} is closed: a supervisor must reopen it",
                 reason="DAY_CLOSED",
             )
+        # The member as this transaction reads them: what pricing sees of them
+        # may have changed since the scan (a tier, a discount card, written by
+        # this process or another).
+        member_row = records.require(conn, basket.member_id) if basket.member_id else None
+        member_context = self._member_context(member_row, basket)
         # The draft stands if it was made from this very basket version (the
         # in-memory basket is replaced on every edit, inside the edit's
-        # transaction), for this business day, with the promotions in force.
+        # transaction), for this business day, with the promotions in force
+        # and the member as read here.
         if (
             draft is None
             or draft.basket is not basket
             or draft.day != day
             or draft.promotions is not self._baskets.promotion_set()
+            or draft.member != member_context
         ):
-            draft = self._draft_in(uow, who, sale_id, basket, payments, now=now, day=day)
+            draft = self._draft_in(
+                uow, who, sale_id, basket, member_context, payments, now=now, day=day
+            )
         member = None
-        if basket.member_id:
+        if member_row is not None:
             member = sale_effects.apply_sale(
                 uow,
                 self._cfg,
                 sale_id=sale_id,
-                member_id=basket.member_id,
+                member=member_row,
                 coupon_ids=[cid for cid, _ in basket.coupons],
                 tender=draft.tender,
                 lines=[
@@ -408,11 +441,10 @@ class Checkout:
         seq = uow.next_value(f"receipt:{self._cfg.store_id}:{day}")
         receipt_no = receipt_number(self._cfg.store_id, date.fromisoformat(day), seq)
         receipt = replace(draft.receipt, receipt_no=receipt_no, member=member)
-        if draft.receipt_json is not None:
-            head, tail = draft.receipt_json
-            receipt_json = head + json_string(receipt_no) + tail
-        else:
-            receipt_json = receipt.to_json()
+        head, tail = draft.receipt_json
+        receipt_json = head + json_string(receipt_no) + tail
+        if member is not None:
+            receipt_json = with_member_json(receipt_json, member)
         change = receipt_payload(receipt_json, shift_id=shift_id)
         priced, tender = draft.priced, draft.tender
         raw = conn.connection.driver_connection
@@ -455,12 +487,20 @@ class Checkout:
         uow.change_encoded("sale", sale_id, change)
         return receipt, True
 
+    def _member_context(
+        self, member: records.MemberRow | None, basket: StoredBasket
+    ) -> MemberContext | None:
+        if member is None or self._members is None:
+            return None  # no member book: the basket is priced without one, as on a scan
+        return self._members.context_of(member, basket.coupons)
+
     def _draft_in(
         self,
         uow: UnitOfWork,
         who: Principal,
         sale_id: str,
         basket: StoredBasket,
+        member: MemberContext | None,
         payments: list[PaymentInput],
         *,
         now: datetime,
@@ -469,11 +509,7 @@ class Checkout:
         """The draft worked out inside the transaction, from what it reads."""
         conn = uow.conn
         promotions = self._baskets.promotion_set()
-        if basket.member_id:
-            # A member's tier may have changed since the last scan: price with it as it is now.
-            priced = self._baskets.view(basket, conn=conn).priced
-        else:
-            priced = self._priced_without_member(basket, promotions, now)
+        priced = self._priced(basket, promotions, member, now)
         if basket.member_id or any(p.kind in MEMBER_TENDERS for p in payments):
             today = now.astimezone(self._cfg.zone).date()  # the calendar date, for members
             payments = sale_effects.price_count_cards(
@@ -485,6 +521,7 @@ class Checkout:
             sale_id,
             basket,
             promotions,
+            member,
             priced,
             payments,
             now=now,

@@ -143,6 +143,13 @@ class Receipt:
         return Receipt(**data)
 
 
+def with_member_json(text: str, member: ReceiptMember) -> str:
+    """The to_json `text` of a receipt without a member section, with `member`'s
+    added: to_json writes it last. A commit encodes its receipt before the
+    transaction gives the member's balances."""
+    return f'{text[:-1]},"member":{_json({f: getattr(member, f) for f in _MEMBER_FIELDS})}}}'
+
+
 def json_string(text: str) -> str:
     """`text` as a JSON string, escaped exactly as to_json escapes it."""
     return _json(text)

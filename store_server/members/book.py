@@ -99,15 +99,23 @@ class MemberBook:
             base, brief = self._entry(records.require(conn, member_id))
         else:
             base, brief = self.get(member_id)
+        return self._with_coupons(base, coupons), brief
+
+    def context_of(self, member: MemberRow, coupons: tuple[tuple[str, str], ...]) -> MemberContext:
+        """The pricing context of a member row read by the caller (a commit)."""
+        return self._with_coupons(self._entry(member)[0], coupons)
+
+    def _with_coupons(
+        self, base: MemberContext, coupons: tuple[tuple[str, str], ...]
+    ) -> MemberContext:
         if not coupons:
-            return base, brief
-        context = MemberContext(
+            return base
+        return MemberContext(
             member_id=base.member_id,
             tier_discount_bp=base.tier_discount_bp,
             card_discount_bp=base.card_discount_bp,
             coupons=tuple(self._coupon(cid, text) for cid, text in coupons),
         )
-        return context, brief
 
     def _coupon(self, coupon_id: str, definition: str) -> Promotion:
         with self._lock:

@@ -37,6 +37,7 @@ from store_server.members import coupons, ledger, records
 from store_server.members.credentials import check_active
 from store_server.members.ledger import Source
 from store_server.members.offline_spend import offline_day_for_spend
+from store_server.members.records import MemberRow
 
 _SALE_MEMBERS = SaleMember.__table__
 _USES = CountCardUse.__table__
@@ -141,16 +142,17 @@ def apply_sale(
     config: Config,
     *,
     sale_id: str,
-    member_id: str,
+    member: MemberRow,
     coupon_ids: Sequence[str],
     tender: TenderResult,
     lines: Sequence[SaleLineFacts],
     today: date,
 ) -> ReceiptMember:
+    """`member` as read in this transaction (the checkout priced the sale with it)."""
     conn = uow.conn
     store = config.store_id
     rules = config.members.points
-    member = records.require(conn, member_id)
+    member_id = member.member_id
     check_active(member)  # lost in the meantime: refused as everywhere
     source = Source("sale", sale_id)
 

@@ -419,6 +419,29 @@ def test_tier_upgrade_on_the_sale_crossing_the_threshold(tiered_store: RunningSt
     assert second.receipt.member.upgraded_to == ""
 
 
+def test_a_basket_scanned_before_the_members_upgrade_commits_at_the_new_tier(
+    tiered_store: RunningStore,
+) -> None:
+    """Two tills, one member: the second basket was scanned (and its pricing kept
+    for the commit) before the first sale lifted the member's tier; its commit
+    reads the member in the transaction and prices it at the tier they now have."""
+    till_a = Till(tiered_store, device_id="till-01")
+    till_b = Till(tiered_store, device_id="till-02")
+    till_a.open_shift()
+    till_b.open_shift()
+    desk_a, desk_b = MemberDesk(till_a), MemberDesk(till_b)
+    m = desk_a.register(PHONE)
+    desk_a.card_no = desk_b.card_no = m.card_no
+    till_b.new_basket()
+    desk_b.attach(by_card(m.card_no))
+    assert till_b.scan(cf.SPRITE_CAN, 10_000).total.fen == 3_000  # normal tier: no discount
+    first = sell(till_a, desk_a, [(cf.SPRITE_CAN, 40)], cash(12_000))
+    assert first.receipt.member.upgraded_to == "银卡"
+    second = till_b.commit(cash(3_000))
+    assert (second.total.fen, second.change.fen, second.receipt.discount.fen) == (2_850, 150, 150)
+    assert (second.receipt.member.tier_name, second.receipt.member.points_earned) == ("银卡", 57)
+
+
 def test_points_lots_expire_at_the_end_of_the_next_year(store: RunningStore) -> None:
     store.clock.set(datetime(2025, 6, 1, 2, 0, tzinfo=UTC))
     till = Till(store)
