@@ -154,11 +154,12 @@ class Baskets:
 
     # -- reading -------------------------------------------------------------
 
-    def view(self, stored: StoredBasket, *, conn: Connection | None = None) -> BasketView:
-        """The basket priced now; with `conn` (a commit), the member is read fresh there."""
+    def view(self, stored: StoredBasket) -> BasketView:
+        """The basket priced now, with its member as remembered (a commit reads
+        the member again in its transaction: store_server.checkout)."""
         member = brief = None
         if stored.member_id and self._members is not None:
-            member, brief = self._members.for_basket(stored.member_id, stored.coupons, conn=conn)
+            member, brief = self._members.for_basket(stored.member_id, stored.coupons)
         at = self._clock.now()
         promotions = self.promotion_set()
         priced = self.price(stored, member=member, at=at, promotions=promotions)

@@ -14,8 +14,6 @@ import threading
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import Connection
-
 from store_server.config import Config
 from store_server.db.database import Database
 from store_server.domain.members.identity import mask_phone
@@ -85,20 +83,10 @@ class MemberBook:
         return found
 
     def for_basket(
-        self,
-        member_id: str,
-        coupons: tuple[tuple[str, str], ...],
-        *,
-        conn: Connection | None = None,
+        self, member_id: str, coupons: tuple[tuple[str, str], ...]
     ) -> tuple[MemberContext, MemberBrief]:
-        """The pricing context and the screen's brief of a basket's member.
-
-        From memory on a scan; with `conn` (a commit), read fresh in that transaction.
-        """
-        if conn is not None:
-            base, brief = self._entry(records.require(conn, member_id))
-        else:
-            base, brief = self.get(member_id)
+        """The pricing context and the screen's brief of a basket's member, from memory."""
+        base, brief = self.get(member_id)
         return self._with_coupons(base, coupons), brief
 
     def context_of(self, member: MemberRow, coupons: tuple[tuple[str, str], ...]) -> MemberContext:
