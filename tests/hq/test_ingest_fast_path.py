@@ -261,6 +261,23 @@ def test_a_number_too_large_for_its_column_is_refused_not_cut(engine: Engine) ->
     assert sorted(line_docs) == [("doc-1", 1), ("doc-1", 2), ("doc-3", 1), ("doc-3", 2)]
 
 
+def recorded_push(
+    ingest: Ingest, results: dict[int, object], first: int, rows: list[IncomingRow]
+) -> None:
+    """Push a batch of S01; its result, or its error, goes under its first seq."""
+    try:
+        results[first] = ingest.push("S01", first, rows[-1].seq, rows, NOW)
+    except Exception as exc:  # the test's assertions report it
+        results[first] = exc
+
+
+def change_seqs(engine: Engine) -> list[int]:
+    with engine.connect() as conn:
+        return list(
+            conn.execute(select(tables.changes.c.seq).order_by(tables.changes.c.seq)).scalars()
+        )
+
+
 def test_a_later_batch_that_arrives_first_waits_for_the_earlier_one(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -278,24 +295,20 @@ def test_a_later_batch_that_arrives_first_waits_for_the_earlier_one(
     monkeypatch.setattr(ingest_module, "check_row", slow_first_batch)
     results: dict[int, object] = {}
 
-    def push(first: int, rows: list[IncomingRow]) -> None:
-        try:
-            results[first] = ingest.push("S01", first, rows[-1].seq, rows, NOW)
-        except Exception as exc:  # reported below
-            results[first] = exc
-
-    first = threading.Thread(target=push, args=(1, [sale(1, 100), sale(2, 200)]))
+    first = threading.Thread(
+        target=recorded_push, args=(ingest, results, 1, [sale(1, 100), sale(2, 200)])
+    )
     first.start()
     assert parsing.wait(5)
-    second = threading.Thread(target=push, args=(3, [sale(3, 300), sale(4, 400)]))
+    second = threading.Thread(
+        target=recorded_push, args=(ingest, results, 3, [sale(3, 300), sale(4, 400)])
+    )
     second.start()
     first.join(10)
     second.join(10)
     assert [getattr(results[f], "acked_seq", results[f]) for f in (1, 3)] == [2, 4]
     assert ingest.cursor("S01")[0] == 4
-    with engine.connect() as conn:
-        seqs = conn.execute(select(tables.changes.c.seq).order_by(tables.changes.c.seq)).all()
-    assert [s for (s,) in seqs] == [1, 2, 3, 4]
+    assert change_seqs(engine) == [1, 2, 3, 4]
 
 
 def test_a_later_batch_whose_earlier_one_is_not_yet_in_waits_for_it(engine: Engine) -> None:
@@ -304,22 +317,16 @@ def test_a_later_batch_whose_earlier_one_is_not_yet_in_waits_for_it(engine: Engi
     ingest = Ingest(engine, gap_grace=5.0)
     results: dict[int, object] = {}
 
-    def push(first: int, rows: list[IncomingRow]) -> None:
-        try:
-            results[first] = ingest.push("S01", first, rows[-1].seq, rows, NOW)
-        except Exception as exc:  # reported below
-            results[first] = exc
-
-    second = threading.Thread(target=push, args=(3, [sale(3, 300), sale(4, 400)]))
+    second = threading.Thread(
+        target=recorded_push, args=(ingest, results, 3, [sale(3, 300), sale(4, 400)])
+    )
     second.start()
     time.sleep(0.3)  # the second batch has found its gap and waits
     assert second.is_alive()
-    push(1, [sale(1, 100), sale(2, 200)])
+    recorded_push(ingest, results, 1, [sale(1, 100), sale(2, 200)])
     second.join(10)
     assert [getattr(results[f], "acked_seq", results[f]) for f in (1, 3)] == [2, 4]
-    with engine.connect() as conn:
-        seqs = conn.execute(select(tables.changes.c.seq).order_by(tables.changes.c.seq)).all()
-    assert [s for (s,) in seqs] == [1, 2, 3, 4]
+    assert change_seqs(engine) == [1, 2, 3, 4]
 
 
 def test_a_real_gap_is_refused_once_the_grace_is_over(engine: Engine) -> None:
