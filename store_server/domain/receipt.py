@@ -109,7 +109,7 @@ class Receipt:
         ]
         data["payments"] = [{f: getattr(p, f) for f in _PAYMENT_FIELDS} for p in self.payments]
         if self.member is not None:
-            data["member"] = {f: getattr(self.member, f) for f in _MEMBER_FIELDS}
+            data["member"] = _member_dict(self.member)
         return _json(data)
 
     def json_around_number(self) -> tuple[str, str]:
@@ -147,7 +147,11 @@ def with_member_json(text: str, member: ReceiptMember) -> str:
     """The to_json `text` of a receipt without a member section, with `member`'s
     added: to_json writes it last. A commit encodes its receipt before the
     transaction gives the member's balances."""
-    return f'{text[:-1]},"member":{_json({f: getattr(member, f) for f in _MEMBER_FIELDS})}}}'
+    return f'{text[:-1]},"member":{_json(_member_dict(member))}}}'
+
+
+def _member_dict(member: ReceiptMember) -> dict[str, object]:
+    return {f: getattr(member, f) for f in _MEMBER_FIELDS}
 
 
 def json_string(text: str) -> str:

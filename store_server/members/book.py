@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from store_server.config import Config
 from store_server.db.database import Database
 from store_server.domain.members.identity import mask_phone
-from store_server.domain.members.tiers import tier_by_code
+from store_server.domain.members.tiers import Tier, tier_by_code
 from store_server.domain.pricing import MemberContext
 from store_server.domain.promotions.model import Promotion
 from store_server.members import records
@@ -53,13 +53,16 @@ class MemberBook:
         with self._lock:
             self._members.pop(member_id, None)
 
-    def _entry(self, member: MemberRow) -> tuple[MemberContext, MemberBrief]:
-        tier = tier_by_code(self._cfg.members.tiers, member.tier)
-        context = MemberContext(
+    @staticmethod
+    def _context(member: MemberRow, tier: Tier) -> MemberContext:
+        return MemberContext(
             member_id=member.member_id,
             tier_discount_bp=tier.discount_bp,
             card_discount_bp=member.card_discount_bp,
         )
+
+    def _entry(self, member: MemberRow) -> tuple[MemberContext, MemberBrief]:
+        tier = tier_by_code(self._cfg.members.tiers, member.tier)
         brief = MemberBrief(
             member_id=member.member_id,
             masked_phone=mask_phone(member.phone),
@@ -68,7 +71,7 @@ class MemberBook:
             points=member.points,
             stored_value_fen=member.stored_value_fen,
         )
-        return context, brief
+        return self._context(member, tier), brief
 
     def get(self, member_id: str) -> tuple[MemberContext, MemberBrief]:
         now = time.monotonic()
@@ -91,7 +94,9 @@ class MemberBook:
 
     def context_of(self, member: MemberRow, coupons: tuple[tuple[str, str], ...]) -> MemberContext:
         """The pricing context of a member row read by the caller (a commit)."""
-        return self._with_coupons(self._entry(member)[0], coupons)
+        # Not _entry: the screen's brief (the masked phone) is not wanted in a commit.
+        tier = tier_by_code(self._cfg.members.tiers, member.tier)
+        return self._with_coupons(self._context(member, tier), coupons)
 
     def _with_coupons(
         self, base: MemberContext, coupons: tuple[tuple[str, str], ...]
